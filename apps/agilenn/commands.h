@@ -1,0 +1,12 @@
+// The subcommand table of the agilenn command. Each cmd_<name>.cpp registers one subcommand on
+// the root CLI11 app; its callback runs the command and stores the exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace agilenn::cli {
+
+void add_data_command(CLI::App& root, int& exit_code);
+void add_demo_command(CLI::App& root, int& exit_code);
+
+}  // namespace agilenn::cli

@@ -1,0 +1,28 @@
+// agilenn: train, export, deploy, serve and evaluate AgileNN split models. This file holds only
+// the subcommand table; each subcommand lives in cmd_<name>.cpp.
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+#include "host/memory.h"
+
+int main(int argc, char** argv) {
+  agilenn::keep_freed_memory();
+  CLI::App app{
+      "agilenn: agile neural-network offloading for microcontrollers (AgileNN, MobiCom '22).\n"
+      "Run 'agilenn <command> --help' for the options of each command."};
+  app.set_version_flag("--version", "agilenn " AGILENN_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  agilenn::cli::add_demo_command(app, exit_code);
+  agilenn::cli::add_data_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "agilenn: error: %s\n", e.what());
+    return 1;
+  }
+  return exit_code;
+}
