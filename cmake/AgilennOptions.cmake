@@ -1,6 +1,6 @@
 # Project-wide compile settings, applied through the agilenn_options interface target.
 add_library(agilenn_options INTERFACE)
-target_compile_options(agilenn_options INTERFACE -Wall -Wextra -Wshadow -Wno-unused-parameter)
+target_compile_options(agilenn_options INTERFACE -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers)
 if(AGILENN_WERROR)
   target_compile_options(agilenn_options INTERFACE -Werror)
 endif()

@@ -34,7 +34,7 @@ Canvas render_contact_sheet(const ImageSet& set, const std::vector<std::string>&
   const int label_h = 18, gap = 6, margin = 10, title_h = options.title.empty() ? 0 : 28;
   const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(indices.size()))));
   const int rows = static_cast<int>((indices.size() + static_cast<size_t>(cols) - 1) / static_cast<size_t>(cols));
-  const int cell_w = std::max(tile_w, 64) + gap, cell_h = tile_h + label_h + gap;
+  const int cell_w = std::max(tile_w, 88) + gap, cell_h = tile_h + label_h + gap;
 
   Canvas canvas(2 * margin + cols * cell_w - gap, 2 * margin + title_h + rows * cell_h - gap);
   if (!options.title.empty()) canvas.draw_text(margin, margin, options.title, 18.0f, {0, 0, 0});
