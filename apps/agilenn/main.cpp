@@ -5,9 +5,11 @@
 
 #include "commands.h"
 #include "host/memory.h"
+#include "train/backend.h"
 
 int main(int argc, char** argv) {
   agilenn::keep_freed_memory();
+  agilenn::train::set_compute_threads(0);
   CLI::App app{
       "agilenn: agile neural-network offloading for microcontrollers (AgileNN, MobiCom '22).\n"
       "Run 'agilenn <command> --help' for the options of each command."};

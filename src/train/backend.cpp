@@ -2,9 +2,20 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <thread>
 
 namespace agilenn::train {
+
+void set_compute_threads(int threads) {
+  if (threads <= 0) {
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    threads = env && std::atoi(env) > 0 ? std::atoi(env) : static_cast<int>(std::thread::hardware_concurrency());
+  }
+  torch::set_num_threads(std::max(threads, 1));
+}
 
 Backend probe_backend() {
   Backend b;

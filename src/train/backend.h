@@ -14,6 +14,10 @@ struct Backend {
   bool blas_is_optimized = false;  // OpenBLAS, MKL or BLIS rather than the reference BLAS
 };
 
+// Sets LibTorch's intra-op threads: `threads` if > 0, else $OMP_NUM_THREADS if set, else every
+// hardware thread (LibTorch 1.13 from Debian otherwise starts with one thread).
+void set_compute_threads(int threads);
+
 // Runs one small matrix product so that BLAS is loaded, then inspects /proc/self/maps.
 Backend probe_backend();
 

@@ -14,5 +14,12 @@ TEST(Backend, LibTorchUsesAnOptimisedBlas) {
   EXPECT_TRUE(b.blas_is_optimized) << "BLAS in use: '" << b.blas_library << "'";
 }
 
+TEST(Backend, ComputeThreadsFollowTheRequest) {
+  set_compute_threads(1);
+  EXPECT_EQ(probe_backend().threads, 1);
+  set_compute_threads(2);
+  EXPECT_EQ(probe_backend().threads, 2);
+}
+
 }  // namespace
 }  // namespace agilenn::train
