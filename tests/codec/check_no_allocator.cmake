@@ -12,8 +12,10 @@ foreach(lib IN LISTS LIBS)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "${NM} failed on ${lib}")
   endif()
-  string(REGEX MATCHALL "[^\n]*(malloc|calloc|realloc|free|operator new|operator delete)[^\n]*"
-         hits "${symbols}")
+  # Whole symbol names only: sanitizer builds reference e.g. __asan_stack_malloc_1, which is fine.
+  string(REGEX MATCHALL
+         "U (malloc|calloc|realloc|free|aligned_alloc|posix_memalign)\n|U operator (new|delete)[^\n]*"
+         hits "${symbols}\n")
   if(hits)
     string(REPLACE ";" "\n" hits "${hits}")
     message(FATAL_ERROR "${lib} references an allocator:\n${hits}")
