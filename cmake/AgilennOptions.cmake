@@ -10,6 +10,18 @@ if(AGILENN_SANITIZE)
   target_link_options(agilenn_options INTERFACE ${_agilenn_san})
 endif()
 
+if(AGILENN_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "AGILENN_FUZZ needs clang (libFuzzer): use `cmake --preset fuzz`")
+  endif()
+  # Every library is instrumented for coverage (fuzzer-no-link) and checked by ASan + UBSan; the
+  # fuzz targets add -fsanitize=fuzzer themselves (tests/fuzz/CMakeLists.txt), which brings main().
+  set(_agilenn_fuzz_san -fsanitize=address,undefined -fno-sanitize-recover=undefined
+                        -fno-omit-frame-pointer)
+  target_compile_options(agilenn_options INTERFACE -fsanitize=fuzzer-no-link ${_agilenn_fuzz_san})
+  target_link_options(agilenn_options INTERFACE ${_agilenn_fuzz_san})
+endif()
+
 # The source tree, so that the tools find ../shared/data and the cache folder from any working dir.
 target_compile_definitions(agilenn_options INTERFACE AGILENN_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 

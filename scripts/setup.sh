@@ -12,6 +12,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   libjpeg62-turbo-dev libpng-dev zlib1g-dev libmatio-dev libarchive-dev libstb-dev fonts-dejavu-core
   libgtest-dev libgmock-dev
+  clang libclang-rt-14-dev  # the fuzz preset: clang with libFuzzer and the sanitizer runtimes
 )
 
 missing=()

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# The test suite: set up, build, then run every test with CTest.
+# The test suite: set up and build, fuzz each decoder of untrusted bytes for FUZZ_SECONDS
+# (default 20; 0 skips it) with the clang/libFuzzer `fuzz` preset, then run every test with CTest
+# (extra arguments go to that run). CTest's summary is the last thing printed.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$repo/scripts/setup.sh"
 cd "$repo"
+if [[ "${FUZZ_SECONDS:-20}" != 0 ]]; then
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz
+  ctest --preset fuzz
+fi
 exec ctest --preset host "$@"

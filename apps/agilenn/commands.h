@@ -8,5 +8,6 @@ namespace agilenn::cli {
 
 void add_data_command(CLI::App& root, int& exit_code);
 void add_demo_command(CLI::App& root, int& exit_code);
+void add_train_command(CLI::App& root, int& exit_code);  // train and eval
 
 }  // namespace agilenn::cli

@@ -2,6 +2,7 @@
 // the subcommand table; each subcommand lives in cmd_<name>.cpp.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.h"
 #include "host/memory.h"
@@ -18,12 +19,16 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   agilenn::cli::add_demo_command(app, exit_code);
   agilenn::cli::add_data_command(app, exit_code);
+  agilenn::cli::add_train_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "agilenn: error: %s\n", e.what());
+    // LibTorch's errors carry a C++ backtrace after the message: keep the message.
+    std::string message = e.what();
+    message = message.substr(0, message.find("\nException raised from"));
+    std::fprintf(stderr, "agilenn: error: %s\n", message.c_str());
     return 1;
   }
   return exit_code;

@@ -65,7 +65,13 @@ IdxArray read_idx_array(const fs::path& file, uint8_t expected_rank) {
       throw std::runtime_error(file.string() + ": implausible idx dimension " + std::to_string(dim));
     }
     array.dims.push_back(dim);
-    count *= dim;
+    // Unchecked, 256 x 2^28 x 2^28 wraps to 0 and an empty file would pass as 256 huge images.
+    if (__builtin_mul_overflow(count, size_t{dim}, &count)) {
+      std::string shape;
+      for (uint32_t x : array.dims) shape += (shape.empty() ? "" : "x") + std::to_string(x);
+      throw std::runtime_error(file.string() + ": implausible idx dimensions " + shape +
+                               " (more than 2^64 bytes)");
+    }
   }
   if (bytes.size() - header != count) {
     throw std::runtime_error(file.string() + ": " + std::to_string(bytes.size() - header) +

@@ -3,8 +3,10 @@
 #include <matio.h>
 
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 namespace agilenn::data {
 namespace fs = std::filesystem;
@@ -19,7 +21,32 @@ struct VarFreer {
 using MatFile = std::unique_ptr<mat_t, MatCloser>;
 using MatVar = std::unique_ptr<matvar_t, VarFreer>;
 
+// matio allocates the size a variable's header claims before it reads the data, so a corrupt
+// header could ask for gigabytes (or more than an ASan build can allocate, which aborts). Check
+// the claim against what the file can hold first: zlib inflates at most ~1032:1, and MATLAB may
+// store a class in a narrower type (integer-valued doubles as uint8: 8x).
+void check_claimed_size(mat_t* mat, const char* name, const fs::path& file) {
+  const MatVar info(Mat_VarReadInfo(mat, name));
+  if (!info) throw std::runtime_error(file.string() + ": no readable variable '" + name + "'");
+  const size_t element = Mat_SizeOfClass(info->class_type);
+  if (element == 0 || info->isComplex || info->rank < 0 || (info->rank > 0 && info->dims == nullptr)) {
+    throw std::runtime_error(file.string() + ": variable '" + name + "' is not a real numeric array");
+  }
+  size_t bytes = element;
+  bool overflow = false;
+  for (int d = 0; d < info->rank; ++d) overflow = overflow || __builtin_mul_overflow(bytes, info->dims[d], &bytes);
+  const uintmax_t file_size = fs::file_size(file);
+  const uintmax_t limit = file_size * 1032 * 8 + 4096;
+  if (overflow || bytes > limit) {
+    throw std::runtime_error(file.string() + ": variable '" + name + "' claims " +
+                             (overflow ? std::string("more than 2^64") : std::to_string(bytes)) +
+                             " bytes of data, more than a " + std::to_string(file_size) +
+                             "-byte file can hold (corrupt header)");
+  }
+}
+
 MatVar read_var(mat_t* mat, const char* name, const fs::path& file) {
+  check_claimed_size(mat, name, file);
   MatVar var(Mat_VarRead(mat, name));
   if (!var) throw std::runtime_error(file.string() + ": no readable variable '" + name + "'");
   if (var->isComplex || var->data == nullptr) {

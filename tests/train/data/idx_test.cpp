@@ -78,6 +78,13 @@ TEST(Idx, CorruptFilesAreClearErrors) {
   EXPECT_THAT(testing::error_message([&] { read_idx(images, dir / "two-labels"); }),
               HasSubstr("two-labels: 2 labels for 3 images"));
 
+  // Dimensions whose product wraps around 2^64 (256 x 2^28 x 2^28 = 2^64 -> 0) are refused, not
+  // read as 256 images of 2^28 x 2^28 pixels held in 0 bytes (found by train_data_idx_fuzz).
+  testing::write_idx(dir / "wrap", {256, 1u << 28, 1u << 28}, {}, false);
+  testing::write_idx(dir / "256-labels", {256}, std::vector<uint8_t>(256, 0), false);
+  EXPECT_THAT(testing::error_message([&] { read_idx(dir / "wrap", dir / "256-labels"); }),
+              HasSubstr("wrap: implausible idx dimensions 256x268435456x268435456 (more than 2^64 bytes)"));
+
   TempDir gz;
   write_mnist_like(gz.path(), "train", true, 3);
   std::vector<uint8_t> gz_bytes = read_file(gz / "train-images-idx3-ubyte.gz");

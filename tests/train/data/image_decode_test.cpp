@@ -88,6 +88,36 @@ TEST(ImageDecode, CorruptPngAndUnknownBytesAreErrors) {
               HasSubstr("text.jpg: not a JPEG or PNG"));
 }
 
+TEST(ImageDecode, ImagesOverThePixelLimitAreRefusedNamingTheFile) {
+  // A valid JPEG whose frame header (SOF0) claims 65000 x 65000 pixels: refused from the header,
+  // before 12 GB of pixels would be allocated.
+  std::vector<uint8_t> jpeg = testing::encode_jpeg(testing::make_image(32, 32, 3, 6), 32, 32, 3);
+  size_t sof = 0;
+  for (size_t i = 2; i + 9 < jpeg.size() && sof == 0; ++i) {
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0) sof = i;
+  }
+  ASSERT_NE(sof, 0u);
+  for (size_t at : {sof + 5, sof + 7}) {  // height, then width: u16 big-endian
+    jpeg[at] = 65000 >> 8;
+    jpeg[at + 1] = 65000 & 0xFF;
+  }
+  EXPECT_THAT(testing::error_message([&] { decode_image(jpeg.data(), jpeg.size(), "huge.jpg"); }),
+              HasSubstr("huge.jpg: JPEG image of 65000x65000 pixels is larger than the limit of 67108864"));
+
+  // The limit can be lowered; an image of exactly the limit still decodes.
+  const std::vector<uint8_t> small = testing::encode_jpeg(testing::make_image(8, 6, 3, 7), 8, 6, 3);
+  EXPECT_THAT(testing::error_message([&] { decode_image(small.data(), small.size(), "s.jpg", 47); }),
+              HasSubstr("s.jpg: JPEG image of 6x8 pixels is larger than the limit of 47 pixels"));
+  EXPECT_EQ(decode_image(small.data(), small.size(), "s.jpg", 48).pixels.size(), 8u * 6u * 3u);
+
+  TempDir dir;
+  testing::write_png(dir / "p.png", testing::make_image(5, 7, 3, 8), 5, 7, 3);
+  const std::vector<uint8_t> png = read_file(dir / "p.png");
+  EXPECT_THAT(testing::error_message([&] { decode_image(png.data(), png.size(), "p.png", 34); }),
+              HasSubstr("p.png: PNG image of 7x5 pixels is larger than the limit of 34 pixels"));
+  EXPECT_EQ(decode_image(png.data(), png.size(), "p.png", 35).pixels.size(), 5u * 7u * 3u);
+}
+
 TEST(ImageDecode, RecognisesImageExtensions) {
   EXPECT_TRUE(is_image_file_name("a/b.JPEG"));
   EXPECT_TRUE(is_image_file_name("x.jpg"));

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "host/file_io.h"
 #include "support/error_message.h"
 #include "support/format_writers.h"
@@ -54,6 +57,26 @@ TEST(Svhn, BadFilesAreClearErrors) {
   bytes.resize(bytes.size() - 1000);
   testing::write_bytes(dir / "cut.mat", bytes);
   EXPECT_THAT(testing::error_message([&] { read_svhn_mat(dir / "cut.mat"); }), HasSubstr("cut.mat"));
+}
+
+TEST(Svhn, HeaderClaimingMoreDataThanTheFileHoldsIsAnErrorNotAnAllocation) {
+  // matio allocates what a variable's dimensions claim before reading: X claiming 4x4x3x(2^31-1)
+  // (103 GB) in a file of a few hundred bytes must be refused from its header (found by the
+  // train_data_svhn_fuzz fuzzer, which hit matio's multi-gigabyte allocation).
+  TempDir dir;
+  testing::write_svhn_mat(dir / "ok.mat", {testing::make_image(4, 4, 3, 1), testing::make_image(4, 4, 3, 2)}, 4, 4,
+                          {1, 2});
+  std::vector<uint8_t> bytes = read_file(dir / "ok.mat");
+  const uint8_t dims[16] = {4, 0, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0};
+  const auto at = std::search(bytes.begin(), bytes.end(), std::begin(dims), std::end(dims));
+  ASSERT_NE(at, bytes.end());
+  at[12] = 0xFF;
+  at[13] = 0xFF;
+  at[14] = 0xFF;
+  at[15] = 0x7F;
+  testing::write_bytes(dir / "huge.mat", bytes);
+  EXPECT_THAT(testing::error_message([&] { read_svhn_mat(dir / "huge.mat"); }),
+              HasSubstr("huge.mat: variable 'X' claims 103079215056 bytes of data, more than a"));
 }
 
 }  // namespace

@@ -1,0 +1,234 @@
+#include "train/models.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace agilenn::train {
+namespace nn = torch::nn;
+namespace {
+
+nn::Conv2d conv(int in, int out, int kernel, int stride = 1, int groups = 1) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).groups(groups).bias(false));
+}
+
+// MobileNetV2's channel rounding: a multiple of 8, never below 90 % of the request.
+int make_divisible(double v, int divisor = 8) {
+  int rounded = std::max(divisor, static_cast<int>(v + divisor / 2.0) / divisor * divisor);
+  if (rounded < 0.9 * v) rounded += divisor;
+  return rounded;
+}
+
+torch::Tensor index_tensor(const std::vector<int64_t>& order) {
+  return torch::tensor(order, torch::kLong);
+}
+
+void check_permutation(const std::vector<int64_t>& order, int64_t n) {
+  std::vector<bool> seen(static_cast<size_t>(n), false);
+  if (static_cast<int64_t>(order.size()) != n) {
+    throw std::invalid_argument("channel order has " + std::to_string(order.size()) + " entries, expected " +
+                                std::to_string(n));
+  }
+  for (int64_t c : order) {
+    if (c < 0 || c >= n || seen[static_cast<size_t>(c)]) {
+      throw std::invalid_argument("channel order is not a permutation of 0.." + std::to_string(n - 1));
+    }
+    seen[static_cast<size_t>(c)] = true;
+  }
+}
+
+class InvertedResidualImpl : public nn::Module {
+ public:
+  InvertedResidualImpl(int in, int out, int stride, int expand) : residual_(stride == 1 && in == out) {
+    const int hidden = in * expand;
+    nn::Sequential layers;
+    if (expand != 1) {
+      layers->push_back(conv(in, hidden, 1));
+      layers->push_back(nn::BatchNorm2d(hidden));
+      layers->push_back(nn::Functional(torch::relu6));
+    }
+    layers->push_back(conv(hidden, hidden, 3, stride, hidden));
+    layers->push_back(nn::BatchNorm2d(hidden));
+    layers->push_back(nn::Functional(torch::relu6));
+    layers->push_back(conv(hidden, out, 1));
+    layers->push_back(nn::BatchNorm2d(out));
+    block_ = register_module("block", layers);
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return residual_ ? x + block_->forward(x) : block_->forward(x); }
+
+ private:
+  bool residual_;
+  nn::Sequential block_{nullptr};
+};
+TORCH_MODULE(InvertedResidual);
+
+}  // namespace
+
+FeatureExtractorImpl::FeatureExtractorImpl(const ExtractorOptions& o) : options_(o) {
+  dw1 = register_module("dw1", conv(o.in_channels, o.in_channels, 3, o.stride, o.in_channels));
+  pw1 = register_module("pw1", conv(o.in_channels, o.mid_channels, 1));
+  bn1 = register_module("bn1", nn::BatchNorm2d(o.mid_channels));
+  dw2 = register_module("dw2", conv(o.mid_channels, o.mid_channels, 3, 1, o.mid_channels));
+  pw2 = register_module("pw2", conv(o.mid_channels, o.out_channels, 1));
+  bn2 = register_module("bn2", nn::BatchNorm2d(o.out_channels));
+}
+
+torch::Tensor FeatureExtractorImpl::forward(const torch::Tensor& images) {
+  torch::Tensor x = torch::relu6(bn1->forward(pw1->forward(dw1->forward(images))));
+  return torch::relu6(bn2->forward(pw2->forward(dw2->forward(x))));
+}
+
+void FeatureExtractorImpl::permute_output_channels(const std::vector<int64_t>& order) {
+  check_permutation(order, options_.out_channels);
+  const torch::Tensor idx = index_tensor(order);
+  torch::NoGradGuard no_grad;
+  pw2->weight.set_data(pw2->weight.index_select(0, idx).clone());
+  for (torch::Tensor* t : {&bn2->weight, &bn2->bias, &bn2->running_mean, &bn2->running_var}) {
+    t->set_data(t->index_select(0, idx).clone());
+  }
+}
+
+LocalNNImpl::LocalNNImpl(const LocalOptions& o) {
+  fc = register_module("fc", nn::Linear(o.in_channels, o.classes));
+  if (o.logit_batch_norm) bn = register_module("bn", nn::BatchNorm1d(o.classes));
+}
+
+torch::Tensor LocalNNImpl::forward(const torch::Tensor& features) {
+  torch::Tensor logits = fc->forward(features.mean({2, 3}));
+  return bn ? bn->forward(logits) : logits;
+}
+
+RemoteNNImpl::RemoteNNImpl(const RemoteOptions& o) {
+  static constexpr int kExpand[7] = {1, 6, 6, 6, 6, 6, 6};
+  static constexpr int kChannels[7] = {16, 24, 32, 64, 96, 160, 320};
+  nn::Sequential layers;
+  int channels = make_divisible(16 * o.width);
+  // Adapter: separable conv from the remote channels to the first stage's width.
+  layers->push_back(conv(o.in_channels, o.in_channels, 3, 1, o.in_channels));
+  layers->push_back(conv(o.in_channels, channels, 1));
+  layers->push_back(nn::BatchNorm2d(channels));
+  layers->push_back(nn::Functional(torch::relu6));
+  for (int stage = 0; stage < 7; ++stage) {
+    const int out = make_divisible(kChannels[stage] * o.width);
+    for (int b = 0; b < o.blocks[static_cast<size_t>(stage)]; ++b) {
+      layers->push_back(InvertedResidual(channels, out, b == 0 ? o.strides[static_cast<size_t>(stage)] : 1, kExpand[stage]));
+      channels = out;
+    }
+  }
+  const int last = o.width > 1.0 ? make_divisible(o.last_channels * o.width) : o.last_channels;
+  layers->push_back(conv(channels, last, 1));
+  layers->push_back(nn::BatchNorm2d(last));
+  layers->push_back(nn::Functional(torch::relu6));
+  body = register_module("body", layers);
+  fc = register_module("fc", nn::Linear(last, o.classes));
+}
+
+torch::Tensor RemoteNNImpl::forward(const torch::Tensor& features) {
+  return fc->forward(body->forward(features).mean({2, 3}));
+}
+
+ReferenceNNImpl::ReferenceNNImpl(const ReferenceOptions& o) {
+  nn::Sequential layers;
+  int channels = o.in_channels;
+  for (int stage = 0; stage < 3; ++stage) {
+    const int out = o.base_width * (2 << stage);
+    for (int i = 0; i < 2; ++i) {
+      layers->push_back(conv(channels, out, 3, stage > 0 && i == 0 ? 2 : 1));
+      layers->push_back(nn::BatchNorm2d(out));
+      layers->push_back(nn::Functional(torch::relu));
+      channels = out;
+    }
+  }
+  body = register_module("body", layers);
+  fc = register_module("fc", nn::Linear(channels, o.classes));
+}
+
+torch::Tensor ReferenceNNImpl::forward(const torch::Tensor& features) {
+  return fc->forward(body->forward(features).mean({2, 3}));
+}
+
+void ReferenceNNImpl::permute_input_channels(const std::vector<int64_t>& order) {
+  auto first = body[0]->as<nn::Conv2d>();
+  check_permutation(order, first->weight.size(1));
+  torch::NoGradGuard no_grad;
+  first->weight.set_data(first->weight.index_select(1, index_tensor(order)).clone());
+}
+
+FeatureQuantizerImpl::FeatureQuantizerImpl(const QuantizerOptions& o) : softness(o.softness) {
+  // Evenly spaced initial levels 6 * (i + 0.5) / L, stored as logits of level / 6.
+  torch::Tensor init = (torch::arange(o.levels, torch::kFloat32) + 0.5) / o.levels;
+  logits_c = register_parameter("levels", torch::log(init / (1 - init)));
+}
+
+torch::Tensor FeatureQuantizerImpl::levels() const {
+  return std::get<0>(torch::sort(6.0 * torch::sigmoid(logits_c)));
+}
+
+torch::Tensor FeatureQuantizerImpl::soft_assignment(const torch::Tensor& x) const {
+  const torch::Tensor d = x.unsqueeze(-1) - levels();
+  return torch::softmax(-softness * d * d, -1);
+}
+
+torch::Tensor FeatureQuantizerImpl::symbols(const torch::Tensor& x) const {
+  return (x.unsqueeze(-1) - levels()).abs().argmin(-1);
+}
+
+torch::Tensor FeatureQuantizerImpl::forward(const torch::Tensor& x) {
+  const torch::Tensor lv = levels();
+  const torch::Tensor soft = (soft_assignment(x) * lv).sum(-1);
+  const torch::Tensor hard = lv.index_select(0, symbols(x).flatten()).view(x.sizes());
+  return soft + (hard - soft).detach();
+}
+
+AlphaImpl::AlphaImpl(double t) : temperature(t) { w = register_parameter("w", torch::zeros({})); }
+
+torch::Tensor AlphaImpl::forward() const { return torch::sigmoid(w / temperature); }
+
+AgileNetImpl::AgileNetImpl(const AgileOptions& o) : options_(o) {
+  if (o.k < 1 || o.k >= o.extractor.out_channels) {
+    throw std::invalid_argument("k must be in 1.." + std::to_string(o.extractor.out_channels - 1) + ", got " +
+                                std::to_string(o.k));
+  }
+  extractor = register_module("extractor", FeatureExtractor(o.extractor));
+  local = register_module("local", LocalNN(LocalOptions{o.k, o.classes, o.local_logit_batch_norm}));
+  quantizer = register_module("quantizer", FeatureQuantizer(o.quantizer));
+  RemoteOptions remote_options = o.remote;
+  remote_options.in_channels = o.extractor.out_channels - o.k;
+  remote_options.classes = o.classes;
+  remote = register_module("remote", RemoteNN(remote_options));
+  alpha = register_module("alpha", Alpha(o.alpha_temperature));
+}
+
+AgileOutput AgileNetImpl::forward_features(const torch::Tensor& features, double alpha_override) {
+  AgileOutput out;
+  out.features = features;
+  const int64_t k = options_.k;
+  out.local = local->forward(features.narrow(1, 0, k));
+  out.remote = remote->forward(quantizer->forward(features.narrow(1, k, features.size(1) - k)));
+  out.alpha = alpha_override >= 0 ? torch::full({}, alpha_override, out.local.options()) : alpha->forward();
+  out.final = out.alpha * out.local + (1 - out.alpha) * out.remote;
+  return out;
+}
+
+AgileOutput AgileNetImpl::forward(const torch::Tensor& images, double alpha_override) {
+  return forward_features(extractor->forward(images), alpha_override);
+}
+
+PlainNetImpl::PlainNetImpl(const ExtractorOptions& e, const RemoteOptions& r) {
+  extractor = register_module("extractor", FeatureExtractor(e));
+  RemoteOptions remote_options = r;
+  remote_options.in_channels = e.out_channels;
+  remote = register_module("remote", RemoteNN(remote_options));
+}
+
+torch::Tensor PlainNetImpl::forward(const torch::Tensor& images) { return remote->forward(extractor->forward(images)); }
+
+ReferenceNetImpl::ReferenceNetImpl(const ExtractorOptions& s, const ReferenceOptions& b) {
+  stem = register_module("stem", FeatureExtractor(s));
+  ReferenceOptions body_options = b;
+  body_options.in_channels = s.out_channels;
+  body = register_module("body", ReferenceNN(body_options));
+}
+
+torch::Tensor ReferenceNetImpl::forward(const torch::Tensor& images) { return body->forward(stem->forward(images)); }
+
+}  // namespace agilenn::train

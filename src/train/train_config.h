@@ -1,0 +1,78 @@
+// Everything `agilenn train` can be told, with the presets that fill it. Plain C++ (no LibTorch),
+// so the command-line code compiles fast; saved as config.json beside every run.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace agilenn::train {
+
+struct TrainConfig {
+  // What and where.
+  std::string preset = "quick";   // smoke | quick | paper
+  std::string dataset = "cifar10";
+  std::string data_dir;           // "" = search (see docs/data.md)
+  std::string out;                // run folder
+  std::string stage = "all";      // all | reference | agilenn | plain
+  uint64_t seed = 0;
+  std::string device = "cpu";     // cpu | cuda
+  int threads = 0;                // 0 = $OMP_NUM_THREADS or every core
+  bool resume = false;
+
+  // Data.
+  int batch = 128;
+  int64_t val_count = -1;         // held out from train; -1 = 5,000 for CIFAR-10, else 10 %
+  int64_t train_limit = 0;        // > 0: use only this many training images (smoke tests)
+  int64_t test_limit = 0;         // > 0: evaluate on only this many test images
+  int flip = -1;                  // horizontal flips: -1 = yes except for digits (svhn, idx)
+  int augment_pad = 4;            // pad-and-crop shift in pixels
+
+  // Models.
+  int k = 5;
+  int extractor_mid = 4;
+  int extractor_out = 24;
+  int extractor_stride = 1;
+  double remote_width = 0.5;
+  std::array<int, 7> remote_blocks = {1, 1, 2, 2, 2, 1, 1};
+  int reference_width = 16;
+  int levels = 8;
+  double quant_softness = 10.0;
+  double alpha_temperature = 5.0;
+  bool local_logit_bn = false;
+
+  // XAI and losses.
+  std::string xai = "ig";          // ig | saliency
+  int ig_steps = 2;
+  int xai_samples = 32;            // samples of each batch that enter the XAI losses (0 = all)
+  double rho = 0.8;
+  double lambda = 0.3;
+  std::string disorder = "channel";  // channel (Eq. 1) | element (the authors' code)
+  double rate_weight = 0.0;
+  std::string reference_mode = "adapt";  // adapt (keeps learning, detached) | frozen
+  std::string channel_score = "topk";    // topk (Algorithm 1) | mean (the authors' code)
+  int64_t selection_samples = 10000;     // training images Algorithm 1 scores (0 = all)
+  int64_t metric_samples = 2000;         // validation images for skewness/disorder (0 = all)
+
+  // Optimisation: SGD with momentum, cosine learning rate, weight decay.
+  double lr = 0.1;
+  double reference_lr = 0.1;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  int reference_epochs = 30;
+  int agilenn_epochs = 200;
+  int plain_epochs = 200;
+  // > 0: the stage trains for this wall time instead (schedule over time, epochs are a cap).
+  double reference_budget_s = 0;
+  double agilenn_budget_s = 0;
+  double plain_budget_s = 0;  // 0 with stage all: the reference + AgileNN stages' wall time
+
+  // A preset's values; throws naming the valid presets.
+  static TrainConfig preset_values(const std::string& preset);
+};
+
+nlohmann::json to_json(const TrainConfig& config);
+TrainConfig config_from_json(const nlohmann::json& j);  // throws naming the bad field
+
+}  // namespace agilenn::train

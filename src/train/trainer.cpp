@@ -1,0 +1,811 @@
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <optional>
+#include <random>
+
+#include "host/file_io.h"
+#include "host/progress.h"
+#include "train/backend.h"
+#include "train/channel_selection.h"
+#include "train/data/dataset.h"
+#include "train/models.h"
+#include "train/xai.h"
+
+namespace agilenn::train {
+namespace fs = std::filesystem;
+namespace F = torch::nn::functional;
+using Clock = std::chrono::steady_clock;
+
+nlohmann::json EvalReport::to_json() const {
+  return {{"accuracy",
+           {{"final", final_accuracy}, {"local", local_accuracy}, {"remote", remote_accuracy},
+            {"reference", reference_accuracy}}},
+          {"skewness", skewness},
+          {"disorder_rate", disorder_rate},
+          {"alpha", alpha},
+          {"entropy_bytes", entropy_bytes},
+          {"count", count}};
+}
+
+namespace {
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// ---------------------------------------------------------------------------------------------
+// Data: the train split minus a held-out validation split, the test split, augmentation.
+
+struct Data {
+  data::ImageSet train_set;
+  data::ImageSet test_set;
+  std::vector<size_t> train, val, test;  // indices into train_set / test_set
+  std::vector<double> mean, std;
+  bool flip = true;
+  int classes = 0;
+};
+
+Data load_data(const TrainConfig& c) {
+  std::optional<fs::path> dir;
+  if (!c.data_dir.empty()) dir = c.data_dir;
+  const data::DatasetLocation loc =
+      data::locate_dataset(data::parse_dataset_kind(c.dataset), data::LocateOptions::from_environment(dir));
+  std::fprintf(stderr, "dataset %s: %s layout at %s\n", data::dataset_name(loc.kind), data::format_name(loc.format),
+               loc.root.string().c_str());
+  Data d;
+  d.train_set = data::load_split(loc, data::Split::kTrain);
+  d.test_set = data::load_split(loc, data::Split::kTest);
+  d.classes = static_cast<int>(d.train_set.classes.size());
+  d.flip = c.flip >= 0 ? c.flip == 1 : !(loc.kind == data::DatasetKind::kSvhn || loc.kind == data::DatasetKind::kIdx);
+
+  std::vector<size_t> order(d.train_set.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::mt19937_64 rng(c.seed ^ 0x5eed5eedULL);
+  std::shuffle(order.begin(), order.end(), rng);
+  int64_t val = c.val_count >= 0 ? c.val_count
+                                 : (loc.kind == data::DatasetKind::kCifar10 ? 5000 : static_cast<int64_t>(order.size() / 10));
+  val = std::min<int64_t>(val, static_cast<int64_t>(order.size()) - 1);
+  d.val.assign(order.begin(), order.begin() + val);
+  d.train.assign(order.begin() + val, order.end());
+  if (c.train_limit > 0 && static_cast<size_t>(c.train_limit) < d.train.size()) d.train.resize(static_cast<size_t>(c.train_limit));
+  std::sort(d.val.begin(), d.val.end());
+  d.test.resize(d.test_set.size());
+  std::iota(d.test.begin(), d.test.end(), size_t{0});
+  if (c.test_limit > 0 && static_cast<size_t>(c.test_limit) < d.test.size()) {
+    // A seeded sample: the test files come sorted by class.
+    std::shuffle(d.test.begin(), d.test.end(), rng);
+    d.test.resize(static_cast<size_t>(c.test_limit));
+    std::sort(d.test.begin(), d.test.end());
+  }
+
+  // Normalisation statistics of the training images actually used.
+  const size_t c_in = static_cast<size_t>(d.train_set.channels), px = d.train_set.image_bytes() / c_in;
+  std::vector<double> sum(c_in, 0), sq(c_in, 0);
+  for (size_t i : d.train) {
+    const uint8_t* p = d.train_set.image(i);
+    for (size_t k = 0; k < px; ++k) {
+      for (size_t ch = 0; ch < c_in; ++ch) {
+        const double v = p[k * c_in + ch] / 255.0;
+        sum[ch] += v;
+        sq[ch] += v * v;
+      }
+    }
+  }
+  const double n = static_cast<double>(d.train.size() * px);
+  for (size_t ch = 0; ch < c_in; ++ch) {
+    d.mean.push_back(sum[ch] / n);
+    d.std.push_back(std::sqrt(std::max(sq[ch] / n - d.mean.back() * d.mean.back(), 1e-8)));
+  }
+  std::fprintf(stderr, "split: %zu train, %zu validation, %zu test images, %d classes\n", d.train.size(), d.val.size(),
+               d.test.size(), d.classes);
+  return d;
+}
+
+// A normalised NCHW float batch; with `rng` the images are shifted by up to `pad` pixels (zero
+// padding) and flipped at random.
+torch::Tensor make_images(const data::ImageSet& set, const size_t* idx, size_t n, const Data& d, std::mt19937_64* rng,
+                          int pad) {
+  const int h = set.height, w = set.width, cin = set.channels;
+  torch::Tensor out = torch::empty({static_cast<int64_t>(n), 3, h, w});
+  float* dst = out.data_ptr<float>();
+  std::uniform_int_distribution<int> shift(-pad, pad);
+  std::bernoulli_distribution coin(0.5);
+  for (size_t b = 0; b < n; ++b) {
+    const uint8_t* src = set.image(idx[b]);
+    int dy = 0, dx = 0;
+    bool flip = false;
+    if (rng) {
+      dy = shift(*rng);
+      dx = shift(*rng);
+      flip = d.flip && coin(*rng);
+    }
+    for (int ch = 0; ch < 3; ++ch) {
+      const int sc = cin == 1 ? 0 : ch;
+      const float scale = static_cast<float>(1.0 / (255.0 * d.std[static_cast<size_t>(sc)]));
+      const float offset = static_cast<float>(d.mean[static_cast<size_t>(sc)] / d.std[static_cast<size_t>(sc)]);
+      float* plane = dst + (b * 3 + static_cast<size_t>(ch)) * static_cast<size_t>(h * w);
+      for (int y = 0; y < h; ++y) {
+        const int sy = y + dy;
+        for (int x = 0; x < w; ++x) {
+          const int sx = (flip ? w - 1 - x : x) + dx;
+          const uint8_t v = (sy < 0 || sy >= h || sx < 0 || sx >= w) ? 0 : src[(sy * w + sx) * cin + sc];
+          plane[y * w + x] = static_cast<float>(v) * scale - offset;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+torch::Tensor make_labels(const data::ImageSet& set, const size_t* idx, size_t n) {
+  torch::Tensor out = torch::empty({static_cast<int64_t>(n)}, torch::kLong);
+  for (size_t b = 0; b < n; ++b) out[static_cast<int64_t>(b)] = set.labels[idx[b]];
+  return out;
+}
+
+// The shuffled training order of an epoch: a function of (seed, epoch) only, so a resumed run
+// sees the same batches as an uninterrupted one.
+std::vector<size_t> epoch_order(const std::vector<size_t>& train, uint64_t seed, int epoch) {
+  std::vector<size_t> order = train;
+  std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch));
+  std::shuffle(order.begin(), order.end(), rng);
+  return order;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models from the configuration.
+
+ExtractorOptions extractor_options(const TrainConfig& c) {
+  return ExtractorOptions{3, c.extractor_mid, c.extractor_out, c.extractor_stride};
+}
+
+RemoteOptions remote_options(const TrainConfig& c, int classes) {
+  RemoteOptions r;
+  r.classes = classes;
+  r.width = c.remote_width;
+  r.blocks = c.remote_blocks;
+  return r;
+}
+
+ReferenceOptions reference_options(const TrainConfig& c, int classes) {
+  return ReferenceOptions{c.extractor_out, classes, c.reference_width};
+}
+
+AgileOptions agile_options(const TrainConfig& c, int classes) {
+  AgileOptions o;
+  o.extractor = extractor_options(c);
+  o.k = c.k;
+  o.classes = classes;
+  o.local_logit_batch_norm = c.local_logit_bn;
+  o.remote = remote_options(c, classes);
+  o.quantizer = QuantizerOptions{c.levels, c.quant_softness};
+  o.alpha_temperature = c.alpha_temperature;
+  return o;
+}
+
+// Per-channel learned symbol probabilities for the optional rate term: the bits the remote
+// symbols would cost under this static model, estimated from soft assignments.
+class RateModelImpl : public torch::nn::Module {
+ public:
+  RateModelImpl(int64_t channels, int64_t levels) {
+    logits = register_parameter("logits", torch::zeros({channels, levels}));
+  }
+  // soft: [B, C, H, W, L] -> mean bits per image.
+  torch::Tensor bits(const torch::Tensor& soft) const {
+    const torch::Tensor log2p = torch::log_softmax(logits, 1) / std::log(2.0);
+    return -(soft * log2p.view({1, logits.size(0), 1, 1, logits.size(1)})).sum({1, 2, 3, 4}).mean();
+  }
+  torch::Tensor logits;
+};
+TORCH_MODULE(RateModel);
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints: named modules and optimisers plus scalar counters in one archive, written
+// atomically.
+
+struct Counters {
+  int64_t epoch = 0;       // epochs completed
+  int64_t step = 0;        // optimiser steps taken
+  double elapsed_s = 0;    // training wall time so far
+  double best = -1;        // best validation accuracy so far
+};
+
+void save_archive(const fs::path& path, const std::vector<std::pair<std::string, torch::nn::Module*>>& modules,
+                  const std::vector<std::pair<std::string, torch::optim::Optimizer*>>& optimizers, const Counters& counters) {
+  torch::serialize::OutputArchive archive;
+  for (const auto& [name, m] : modules) {
+    torch::serialize::OutputArchive sub;
+    m->save(sub);
+    archive.write(name, sub);
+  }
+  for (const auto& [name, o] : optimizers) {
+    torch::serialize::OutputArchive sub;
+    o->save(sub);
+    archive.write(name, sub);
+  }
+  archive.write("counters", torch::tensor({static_cast<double>(counters.epoch), static_cast<double>(counters.step),
+                                           counters.elapsed_s, counters.best},
+                                          torch::kFloat64));
+  write_file_atomic(path, [&](const fs::path& tmp) { archive.save_to(tmp.string()); });
+}
+
+Counters load_archive(const fs::path& path, const std::vector<std::pair<std::string, torch::nn::Module*>>& modules,
+                      const std::vector<std::pair<std::string, torch::optim::Optimizer*>>& optimizers) {
+  if (!fs::exists(path)) throw std::runtime_error(path.string() + ": not found");
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path.string());
+    for (const auto& [name, m] : modules) {
+      // Module::load replaces tensors without comparing shapes: check them against the model.
+      std::map<std::string, std::vector<int64_t>> expected;
+      for (const auto& p : m->named_parameters()) expected[p.key()] = p.value().sizes().vec();
+      for (const auto& b : m->named_buffers()) expected[b.key()] = b.value().sizes().vec();
+      torch::serialize::InputArchive sub;
+      archive.read(name, sub);
+      m->load(sub);
+      const auto check = [&](const std::string& key, const torch::Tensor& t) {
+        if (t.sizes().vec() != expected[key]) {
+          throw std::runtime_error(path.string() + ": not a checkpoint of this model: '" + name + "." + key + "' has shape " +
+                                   c10::str(t.sizes()) + ", the model expects " + c10::str(c10::IntArrayRef(expected[key])) +
+                                   " (saved with other options?)");
+        }
+      };
+      for (const auto& p : m->named_parameters()) check(p.key(), p.value());
+      for (const auto& b : m->named_buffers()) check(b.key(), b.value());
+    }
+    for (const auto& [name, o] : optimizers) {
+      torch::serialize::InputArchive sub;
+      archive.read(name, sub);
+      o->load(sub);
+    }
+    torch::Tensor t;
+    archive.read("counters", t);
+    Counters c;
+    c.epoch = static_cast<int64_t>(t[0].item<double>());
+    c.step = static_cast<int64_t>(t[1].item<double>());
+    c.elapsed_s = t[2].item<double>();
+    c.best = t[3].item<double>();
+    return c;
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw std::runtime_error(path.string() + ": not a checkpoint of this model (corrupt, truncated, or saved with "
+                                             "other options): " +
+                             what.substr(0, what.find('\n')));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The schedule: cosine learning rate over steps, or over wall time when a budget is set.
+
+struct Schedule {
+  int epochs;
+  int64_t steps_per_epoch;
+  double budget_s;
+  double progress(int64_t step, double elapsed_s) const {
+    if (budget_s > 0) return std::min(1.0, elapsed_s / budget_s);
+    return std::min(1.0, static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, epochs * steps_per_epoch)));
+  }
+  bool done(int64_t epoch, double elapsed_s) const {
+    return epoch >= epochs || (budget_s > 0 && elapsed_s >= budget_s);
+  }
+};
+
+double cosine_lr(double base, double progress) { return base * 0.5 * (1.0 + std::cos(M_PI * progress)); }
+
+void set_lr(torch::optim::SGD& opt, double lr) {
+  for (auto& group : opt.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+}
+
+torch::optim::SGD make_sgd(const std::vector<torch::Tensor>& params, const TrainConfig& c, double lr) {
+  return torch::optim::SGD(params, torch::optim::SGDOptions(lr).momentum(c.momentum).weight_decay(c.weight_decay).nesterov(true));
+}
+
+void set_requires_grad(torch::nn::Module& m, bool on) {
+  for (torch::Tensor& p : m.parameters()) p.requires_grad_(on);
+}
+
+// Appends one line to metrics.jsonl (append + flush: a killed run keeps every completed line).
+void log_metrics(const fs::path& dir, const nlohmann::json& line) {
+  std::ofstream out(dir / "metrics.jsonl", std::ios::app);
+  out << line.dump() << "\n";
+}
+
+double accuracy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return logits.argmax(1).eq(labels).sum().item<double>();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation of AgileNN (and its reference) on a list of images.
+
+struct Evaluator {
+  const Data& d;
+  const TrainConfig& c;
+  torch::Device device;
+};
+
+EvalReport evaluate_agile(AgileNet& net, ReferenceNN& body, const data::ImageSet& set, const std::vector<size_t>& idx,
+                          const Evaluator& ev, double alpha_override) {
+  net->eval();
+  body->eval();
+  EvalReport r;
+  const int64_t metric_n = ev.c.metric_samples > 0 ? std::min<int64_t>(ev.c.metric_samples, static_cast<int64_t>(idx.size()))
+                                                   : static_cast<int64_t>(idx.size());
+  double skew_sum = 0, disorder_sum = 0;
+  int64_t xai_count = 0;
+  const int64_t levels = ev.c.levels, remote_c = ev.c.extractor_out - ev.c.k;
+  torch::Tensor symbol_counts = torch::zeros({remote_c, levels}, torch::kFloat64);
+  const size_t batch = 256;
+  for (size_t start = 0; start < idx.size(); start += batch) {
+    const size_t n = std::min(batch, idx.size() - start);
+    const torch::Tensor x = make_images(set, idx.data() + start, n, ev.d, nullptr, 0).to(ev.device);
+    const torch::Tensor y = make_labels(set, idx.data() + start, n).to(ev.device);
+    torch::Tensor features;
+    {
+      torch::NoGradGuard no_grad;
+      const AgileOutput out = net->forward(x, alpha_override);
+      r.final_accuracy += accuracy(out.final, y);
+      r.local_accuracy += accuracy(out.local, y);
+      r.remote_accuracy += accuracy(out.remote, y);
+      r.alpha = out.alpha.item<double>();
+      features = out.features;
+      const torch::Tensor sym = net->quantizer->symbols(features.narrow(1, ev.c.k, remote_c));  // [B, C, H, W]
+      const torch::Tensor flat = (sym + torch::arange(remote_c, sym.options()).view({1, remote_c, 1, 1}) * levels).flatten();
+      symbol_counts += torch::bincount(flat.cpu(), {}, remote_c * levels).to(torch::kFloat64).view({remote_c, levels});
+    }
+    const int64_t take = std::min<int64_t>(static_cast<int64_t>(n), metric_n - static_cast<int64_t>(start));
+    if (take > 0) {
+      const Attribution a = attribute([&](const torch::Tensor& f) { return body->forward(f); }, features.narrow(0, 0, take),
+                                      y.narrow(0, 0, take), parse_xai_method(ev.c.xai), ev.c.ig_steps, false);
+      const torch::Tensor imp = a.importance.index({a.correct}).detach();
+      xai_count += imp.size(0);
+      skew_sum += achieved_skewness(imp, ev.c.k) * static_cast<double>(imp.size(0));
+      disorder_sum += disorder_rate(imp, ev.c.k) * static_cast<double>(imp.size(0));
+    }
+    {
+      torch::NoGradGuard no_grad;
+      r.reference_accuracy += accuracy(body->forward(features), y);
+    }
+  }
+  const double n = static_cast<double>(idx.size());
+  r.count = static_cast<int64_t>(idx.size());
+  r.final_accuracy /= n;
+  r.local_accuracy /= n;
+  r.remote_accuracy /= n;
+  r.reference_accuracy /= n;
+  r.skewness = xai_count ? skew_sum / static_cast<double>(xai_count) : 0.0;
+  r.disorder_rate = xai_count ? disorder_sum / static_cast<double>(xai_count) : 0.0;
+  const torch::Tensor p = symbol_counts / symbol_counts.sum(1, true).clamp_min(1);
+  const double bits = -(symbol_counts * torch::log2(p.clamp_min(1e-12))).sum().item<double>();
+  r.entropy_bytes = bits / 8.0 / n;
+  return r;
+}
+
+double evaluate_classifier(const std::function<torch::Tensor(const torch::Tensor&)>& forward, const data::ImageSet& set,
+                           const std::vector<size_t>& idx, const Evaluator& ev) {
+  torch::NoGradGuard no_grad;
+  double correct = 0;
+  for (size_t start = 0; start < idx.size(); start += 256) {
+    const size_t n = std::min<size_t>(256, idx.size() - start);
+    correct += accuracy(forward(make_images(set, idx.data() + start, n, ev.d, nullptr, 0).to(ev.device)),
+                        make_labels(set, idx.data() + start, n).to(ev.device));
+  }
+  return correct / static_cast<double>(idx.size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// One training stage: epochs of batches with a schedule, a checkpoint after each epoch, the best
+// model on validation kept, resumable.
+
+struct StageSpec {
+  std::string name;                      // "reference", "agilenn", "plain"
+  Schedule schedule;
+  std::vector<std::pair<std::string, torch::nn::Module*>> modules;
+  std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers;
+  // Trains on one batch (already on the device) with learning-rate progress p; returns metrics
+  // to accumulate (summed over batches, divided by the image count at the end of the epoch).
+  std::function<std::map<std::string, double>(const torch::Tensor& x, const torch::Tensor& y, double p)> step;
+  // Validation metrics of the epoch; "val_accuracy" picks the best model.
+  std::function<nlohmann::json()> validate;
+};
+
+void print_epoch(const nlohmann::json& m) {
+  std::string line = "  ";
+  for (const auto& [key, value] : m.items()) {
+    if (key == "stage") continue;
+    char buf[96];
+    if (value.is_number_float()) {
+      std::snprintf(buf, sizeof buf, "%s %.4g  ", key.c_str(), value.get<double>());
+    } else {
+      std::snprintf(buf, sizeof buf, "%s %s  ", key.c_str(), value.dump().c_str());
+    }
+    line += buf;
+  }
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+// Returns the stage's training wall time.
+double run_stage(const StageSpec& s, const TrainConfig& c, const Data& d, const torch::Device& device) {
+  const fs::path dir = c.out;
+  const fs::path ckpt = dir / (s.name + ".ckpt");
+  Counters counters;
+  if (c.resume && fs::exists(ckpt)) {
+    counters = load_archive(ckpt, s.modules, s.optimizers);
+    std::fprintf(stderr, "%s: resuming after epoch %lld (step %lld)\n", s.name.c_str(),
+                 static_cast<long long>(counters.epoch), static_cast<long long>(counters.step));
+  }
+  const int64_t batch = c.batch;
+  while (!s.schedule.done(counters.epoch, counters.elapsed_s)) {
+    const auto epoch_start = Clock::now();
+    const std::vector<size_t> order = epoch_order(d.train, c.seed, static_cast<int>(counters.epoch));
+    std::mt19937_64 aug(c.seed * 7919ULL + static_cast<uint64_t>(counters.epoch));
+    std::map<std::string, double> sums;
+    const int64_t batches = static_cast<int64_t>(order.size()) / batch;  // drop the ragged tail
+    Progress bar(s.name + " epoch " + std::to_string(counters.epoch + 1), static_cast<uint64_t>(batches * batch), "img");
+    int64_t seen = 0;
+    for (int64_t b = 0; b < batches; ++b) {
+      const double elapsed = counters.elapsed_s + seconds_since(epoch_start);
+      if (s.schedule.budget_s > 0 && elapsed >= s.schedule.budget_s) break;
+      const size_t* idx = order.data() + b * batch;
+      const torch::Tensor x = make_images(d.train_set, idx, static_cast<size_t>(batch), d, &aug, c.augment_pad).to(device);
+      const torch::Tensor y = make_labels(d.train_set, idx, static_cast<size_t>(batch)).to(device);
+      for (const auto& [k, v] : s.step(x, y, s.schedule.progress(counters.step, elapsed))) sums[k] += v;
+      ++counters.step;
+      seen += batch;
+      bar.add(static_cast<uint64_t>(batch));
+    }
+    bar.finish();
+    const double train_s = seconds_since(epoch_start);
+    counters.elapsed_s += train_s;
+    ++counters.epoch;
+    nlohmann::json m = {{"stage", s.name}, {"epoch", counters.epoch}};
+    for (const auto& [k, v] : sums) m[k] = seen ? v / static_cast<double>(seen) : 0.0;
+    const nlohmann::json val_metrics = s.validate();
+    for (const auto& [k, v] : val_metrics.items()) m[k] = v;
+    m["epoch_s"] = train_s;
+    m["images_per_s"] = train_s > 0 ? static_cast<double>(seen) / train_s : 0.0;
+    m["lr_progress"] = s.schedule.progress(counters.step, counters.elapsed_s);
+    const double val = m.value("val_accuracy", 0.0);
+    if (val > counters.best) {
+      counters.best = val;
+      save_archive(dir / (s.name + ".pt"), s.modules, {}, counters);
+      m["best"] = true;
+    }
+    save_archive(ckpt, s.modules, s.optimizers, counters);
+    log_metrics(dir, m);
+    print_epoch(m);
+  }
+  return counters.elapsed_s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stages.
+
+void train_reference(const TrainConfig& c, const Data& d, const torch::Device& device, nlohmann::json& summary) {
+  std::fprintf(stderr, "\n== reference stage: extractor-shaped stem + reference body, trained end to end ==\n");
+  ReferenceNet net(extractor_options(c), reference_options(c, d.classes));
+  net->to(device);
+  torch::optim::SGD opt = make_sgd(net->parameters(), c, c.reference_lr);
+  Evaluator ev{d, c, device};
+  StageSpec s;
+  s.name = "reference";
+  s.schedule = {c.reference_epochs, static_cast<int64_t>(d.train.size()) / c.batch, c.reference_budget_s};
+  s.modules = {{"net", net.ptr().get()}};
+  s.optimizers = {{"optim", &opt}};
+  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p) {
+    net->train();
+    set_lr(opt, cosine_lr(c.reference_lr, p));
+    const torch::Tensor logits = net->forward(x);
+    const torch::Tensor loss = F::cross_entropy(logits, y);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    const double n = static_cast<double>(x.size(0));
+    return std::map<std::string, double>{{"train_loss", loss.item<double>() * n}, {"train_accuracy", accuracy(logits, y)}};
+  };
+  s.validate = [&] {
+    net->eval();
+    return nlohmann::json{{"val_accuracy", evaluate_classifier([&](const torch::Tensor& x) { return net->forward(x); },
+                                                               d.train_set, d.val, ev)}};
+  };
+  const double wall = run_stage(s, c, d, device);
+  load_archive(fs::path(c.out) / "reference.pt", s.modules, {});
+  net->eval();
+  const double test = evaluate_classifier([&](const torch::Tensor& x) { return net->forward(x); }, d.test_set, d.test, ev);
+  summary["reference"] = {{"test_accuracy", test}, {"train_s", wall}};
+  std::fprintf(stderr, "reference: test accuracy %.4f, %.0f s of training\n", test, wall);
+}
+
+// Loads the reference stage's result into `stem` and `body`.
+void load_reference(const TrainConfig& c, int classes, FeatureExtractor& stem, ReferenceNN& body) {
+  ReferenceNet ref(extractor_options(c), reference_options(c, classes));
+  const fs::path path = fs::path(c.out) / "reference.pt";
+  if (!fs::exists(path)) {
+    throw std::runtime_error(path.string() + ": not found; run the reference stage first (--stage reference, or all)");
+  }
+  load_archive(path, {{"net", ref.ptr().get()}}, {});
+  torch::NoGradGuard no_grad;
+  const auto copy = [](torch::nn::Module& from, torch::nn::Module& to) {
+    auto src = from.named_parameters(), dst = to.named_parameters();
+    for (auto& item : src) dst[item.key()].copy_(item.value());
+    auto bsrc = from.named_buffers(), bdst = to.named_buffers();
+    for (auto& item : bsrc) bdst[item.key()].copy_(item.value());
+  };
+  copy(*ref->stem, *stem);
+  copy(*ref->body, *body);
+}
+
+// Algorithm 1 over (part of) the training set, then the mapping applied to the extractor and
+// the reference body.
+void select_channels(const TrainConfig& c, const Data& d, const torch::Device& device, FeatureExtractor& extractor,
+                     ReferenceNN& body, nlohmann::json& summary) {
+  std::fprintf(stderr, "\n== Algorithm 1: channel selection with the trained reference ==\n");
+  extractor->eval();
+  body->eval();
+  ChannelScorer scorer(c.extractor_out, c.k, parse_channel_score(c.channel_score));
+  std::vector<size_t> idx = d.train;
+  if (c.selection_samples > 0 && static_cast<size_t>(c.selection_samples) < idx.size()) idx.resize(static_cast<size_t>(c.selection_samples));
+  Progress bar("score channels", idx.size(), "img");
+  for (size_t start = 0; start < idx.size(); start += 256) {
+    const size_t n = std::min<size_t>(256, idx.size() - start);
+    torch::Tensor f;
+    {
+      torch::NoGradGuard no_grad;
+      f = extractor->forward(make_images(d.train_set, idx.data() + start, n, d, nullptr, 0).to(device));
+    }
+    const Attribution a = attribute([&](const torch::Tensor& x) { return body->forward(x); }, f,
+                                    make_labels(d.train_set, idx.data() + start, n).to(device), parse_xai_method(c.xai),
+                                    c.ig_steps, false);
+    scorer.add(a.importance, a.correct);
+    bar.add(n);
+  }
+  bar.finish();
+  const std::vector<int64_t> order = scorer.order();
+  extractor->permute_output_channels(order);
+  body->permute_input_channels(order);
+  const std::vector<int64_t> chosen(order.begin(), order.begin() + c.k);
+  std::string list;
+  for (int64_t ch : chosen) list += std::to_string(ch) + " ";
+  std::fprintf(stderr, "local channels (original indices): %s(scored on %lld correctly classified images)\n", list.c_str(),
+               static_cast<long long>(scorer.samples()));
+  const nlohmann::json channels = {{"score", c.channel_score}, {"scores", scorer.scores()}, {"order", order},
+                                   {"local_channels", chosen}, {"samples", scorer.samples()}};
+  write_file_atomic(fs::path(c.out) / "channels.json", channels.dump(2) + "\n");
+  summary["channels"] = channels;
+}
+
+void train_agilenn(const TrainConfig& c, const Data& d, const torch::Device& device, nlohmann::json& summary) {
+  AgileNet net(agile_options(c, d.classes));
+  ReferenceNN body(reference_options(c, d.classes));
+  RateModel rate(c.extractor_out - c.k, c.levels);
+  const fs::path ckpt = fs::path(c.out) / "agilenn.ckpt";
+  const bool resuming = c.resume && fs::exists(ckpt);
+  load_reference(c, d.classes, net->extractor, body);
+  net->to(device);
+  body->to(device);
+  rate->to(device);
+  if (!resuming) {
+    select_channels(c, d, device, net->extractor, body, summary);
+  }
+  std::fprintf(stderr, "\n== AgileNN stage: k = %d of %d channels local, rho %.2f, lambda %.2f, XAI %s (%d steps), "
+                       "reference %s ==\n",
+               c.k, c.extractor_out, c.rho, c.lambda, c.xai.c_str(), c.ig_steps, c.reference_mode.c_str());
+
+  std::vector<torch::Tensor> params = net->parameters();
+  if (c.rate_weight > 0) {
+    for (const auto& p : rate->parameters()) params.push_back(p);
+  }
+  torch::optim::SGD opt = make_sgd(params, c, c.lr);
+  torch::optim::SGD ref_opt = make_sgd(body->parameters(), c, c.reference_lr * 0.1);
+  const bool adapt = c.reference_mode == "adapt";
+  if (!adapt && c.reference_mode != "frozen") {
+    throw std::invalid_argument("--reference-mode must be adapt or frozen, got '" + c.reference_mode + "'");
+  }
+  const XaiMethod method = parse_xai_method(c.xai);
+  const bool per_element = c.disorder == "element";
+  if (!per_element && c.disorder != "channel") {
+    throw std::invalid_argument("--disorder must be channel or element, got '" + c.disorder + "'");
+  }
+  Evaluator ev{d, c, device};
+  StageSpec s;
+  s.name = "agilenn";
+  s.schedule = {c.agilenn_epochs, static_cast<int64_t>(d.train.size()) / c.batch, c.agilenn_budget_s};
+  s.modules = {{"net", net.ptr().get()}, {"reference", body.ptr().get()}, {"rate", rate.ptr().get()}};
+  s.optimizers = {{"optim", &opt}, {"reference_optim", &ref_opt}};
+  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p) {
+    net->train();
+    set_lr(opt, cosine_lr(c.lr, p));
+    const AgileOutput out = net->forward(x);
+    const torch::Tensor ce = F::cross_entropy(out.final, y);
+    // XAI on the first xai_samples images of the (shuffled) batch, with the reference in eval
+    // mode and its parameters out of the graph: the XAI losses train the extractor only.
+    const int64_t n_xai = c.xai_samples > 0 ? std::min<int64_t>(c.xai_samples, x.size(0)) : x.size(0);
+    body->eval();
+    set_requires_grad(*body, false);
+    const Attribution a = attribute([&](const torch::Tensor& f) { return body->forward(f); }, out.features.narrow(0, 0, n_xai),
+                                    y.narrow(0, 0, n_xai), method, c.ig_steps, true);
+    const torch::Tensor correct = a.correct;
+    const int64_t n_correct = correct.sum().item<int64_t>();
+    torch::Tensor xai_loss = torch::zeros({}, x.options());
+    double skew = 0, dis = 0;
+    if (n_correct > 0) {
+      const torch::Tensor imp = a.importance.index({correct});
+      const torch::Tensor skew_l = skewness_loss(imp, c.k, c.rho);
+      const torch::Tensor dis_l = per_element ? disorder_loss_per_element(a.attribution.index({correct}), c.k)
+                                              : disorder_loss(imp, c.k);
+      xai_loss = skew_l + dis_l;
+      skew = achieved_skewness(imp.detach(), c.k) * static_cast<double>(n_correct);
+      dis = disorder_rate(imp.detach(), c.k) * static_cast<double>(n_correct);
+    }
+    torch::Tensor loss = c.lambda * ce + (1 - c.lambda) * xai_loss;
+    double rate_bits = 0;
+    if (c.rate_weight > 0) {
+      const torch::Tensor bits = rate->bits(net->quantizer->soft_assignment(out.features.narrow(1, c.k, c.extractor_out - c.k)));
+      loss = loss + c.rate_weight * bits;
+      rate_bits = bits.item<double>();
+    }
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    set_requires_grad(*body, true);
+    double ref_correct = 0;
+    if (adapt) {
+      // The reference keeps learning the current features, detached, from its own loss only.
+      body->train();
+      const torch::Tensor ref_logits = body->forward(out.features.detach());
+      const torch::Tensor ref_loss = F::cross_entropy(ref_logits, y);
+      ref_opt.zero_grad();
+      ref_loss.backward();
+      ref_opt.step();
+      ref_correct = accuracy(ref_logits, y);
+    }
+    const double n = static_cast<double>(x.size(0));
+    // XAI figures are per XAI sample; scale to the batch so the epoch mean divides by images.
+    const double xai_scale = n / static_cast<double>(n_xai);
+    return std::map<std::string, double>{
+        {"train_loss", loss.item<double>() * n},       {"train_accuracy", accuracy(out.final, y)},
+        {"train_reference_accuracy", ref_correct},     {"train_xai_correct", static_cast<double>(n_correct) * xai_scale},
+        {"train_skewness", skew * xai_scale},          {"train_disorder_rate", dis * xai_scale},
+        {"train_rate_bits", rate_bits * n}};
+  };
+  s.validate = [&] {
+    const EvalReport r = evaluate_agile(net, body, d.train_set, d.val, ev, -1.0);
+    return nlohmann::json{{"val_accuracy", r.final_accuracy}, {"val_local", r.local_accuracy},
+                          {"val_remote", r.remote_accuracy},  {"val_reference", r.reference_accuracy},
+                          {"val_skewness", r.skewness},       {"val_disorder_rate", r.disorder_rate},
+                          {"alpha", r.alpha},                 {"val_entropy_bytes", r.entropy_bytes}};
+  };
+  const double wall = run_stage(s, c, d, device);
+  load_archive(fs::path(c.out) / "agilenn.pt", {{"net", net.ptr().get()}, {"reference", body.ptr().get()}, {"rate", rate.ptr().get()}}, {});
+  const EvalReport test = evaluate_agile(net, body, d.test_set, d.test, ev, -1.0);
+  summary["agilenn"] = test.to_json();
+  summary["agilenn"]["train_s"] = wall;
+  std::fprintf(stderr,
+               "AgileNN test: final %.4f  local %.4f  remote %.4f  reference %.4f  skewness %.3f  disorder %.3f  alpha "
+               "%.3f  (%.0f s of training)\n",
+               test.final_accuracy, test.local_accuracy, test.remote_accuracy, test.reference_accuracy, test.skewness,
+               test.disorder_rate, test.alpha, wall);
+}
+
+void train_plain(const TrainConfig& c, const Data& d, const torch::Device& device, double budget_s, nlohmann::json& summary) {
+  std::fprintf(stderr, "\n== plain stage: the same extractor + Remote NN on all %d channels, no split, no XAI%s ==\n",
+               c.extractor_out, budget_s > 0 ? (", " + std::to_string(static_cast<int>(budget_s)) + " s budget").c_str() : "");
+  PlainNet net(extractor_options(c), remote_options(c, d.classes));
+  net->to(device);
+  torch::optim::SGD opt = make_sgd(net->parameters(), c, c.lr);
+  Evaluator ev{d, c, device};
+  StageSpec s;
+  s.name = "plain";
+  s.schedule = {c.plain_epochs, static_cast<int64_t>(d.train.size()) / c.batch, budget_s};
+  s.modules = {{"net", net.ptr().get()}};
+  s.optimizers = {{"optim", &opt}};
+  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p) {
+    net->train();
+    set_lr(opt, cosine_lr(c.lr, p));
+    const torch::Tensor logits = net->forward(x);
+    const torch::Tensor loss = F::cross_entropy(logits, y);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    return std::map<std::string, double>{{"train_loss", loss.item<double>() * static_cast<double>(x.size(0))},
+                                         {"train_accuracy", accuracy(logits, y)}};
+  };
+  s.validate = [&] {
+    net->eval();
+    return nlohmann::json{{"val_accuracy", evaluate_classifier([&](const torch::Tensor& x) { return net->forward(x); },
+                                                               d.train_set, d.val, ev)}};
+  };
+  const double wall = run_stage(s, c, d, device);
+  load_archive(fs::path(c.out) / "plain.pt", s.modules, {});
+  net->eval();
+  const double test = evaluate_classifier([&](const torch::Tensor& x) { return net->forward(x); }, d.test_set, d.test, ev);
+  summary["plain"] = {{"test_accuracy", test}, {"train_s", wall}};
+  std::fprintf(stderr, "plain: test accuracy %.4f, %.0f s of training\n", test, wall);
+}
+
+torch::Device pick_device(const std::string& name) {
+  if (name == "cuda" && !torch::cuda::is_available()) {
+    throw std::runtime_error("--device cuda: no CUDA device is available to this LibTorch build");
+  }
+  if (name != "cpu" && name != "cuda") throw std::invalid_argument("--device must be cpu or cuda, got '" + name + "'");
+  return torch::Device(name == "cuda" ? torch::kCUDA : torch::kCPU);
+}
+
+nlohmann::json read_json_if_exists(const fs::path& path) {
+  if (!fs::exists(path)) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(read_text_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path.string() + ": not valid JSON: " + e.what());
+  }
+}
+
+}  // namespace
+
+void run_train(const TrainConfig& c) {
+  if (c.out.empty()) throw std::invalid_argument("--out is required");
+  if (c.stage != "all" && c.stage != "reference" && c.stage != "agilenn" && c.stage != "plain") {
+    throw std::invalid_argument("--stage must be all, reference, agilenn or plain, got '" + c.stage + "'");
+  }
+  const auto start = Clock::now();
+  set_compute_threads(c.threads);
+  torch::manual_seed(c.seed);
+  const torch::Device device = pick_device(c.device);
+  const fs::path dir = c.out;
+  fs::create_directories(dir);
+  if (!c.resume) fs::remove(dir / "metrics.jsonl");
+  write_file_atomic(dir / "config.json", to_json(c).dump(2) + "\n");
+  const Data d = load_data(c);
+  nlohmann::json summary = read_json_if_exists(dir / "summary.json");
+  const auto save_summary = [&] { write_file_atomic(dir / "summary.json", summary.dump(2) + "\n"); };
+
+  if (c.stage == "all" || c.stage == "reference") {
+    train_reference(c, d, device, summary);
+    save_summary();
+  }
+  if (c.stage == "all" || c.stage == "agilenn") {
+    train_agilenn(c, d, device, summary);
+    summary["agilenn_run_s"] = seconds_since(start);
+    save_summary();
+  }
+  if (c.stage == "plain") {
+    // "The same budget": the wall time of the whole AgileNN run (reference stage included).
+    double budget = c.plain_budget_s;
+    if (budget <= 0 && summary.contains("agilenn_run_s")) budget = summary["agilenn_run_s"].get<double>();
+    train_plain(c, d, device, budget, summary);
+    save_summary();
+  }
+  std::fprintf(stderr, "\ntrain finished in %.0f s; results in %s (summary.json, metrics.jsonl)\n", seconds_since(start),
+               dir.string().c_str());
+}
+
+EvalReport evaluate_run(const std::string& run_dir, const std::string& split, double alpha_override,
+                        const std::string& data_dir) {
+  const fs::path dir = run_dir;
+  const fs::path config_path = dir / "config.json";
+  if (!fs::exists(config_path)) throw std::runtime_error(config_path.string() + ": not found (is " + run_dir + " a run folder?)");
+  TrainConfig c = config_from_json(read_json_if_exists(config_path));
+  c.out = run_dir;
+  if (!data_dir.empty()) c.data_dir = data_dir;
+  if (split != "test" && split != "val") throw std::invalid_argument("--split must be test or val, got '" + split + "'");
+  set_compute_threads(c.threads);
+  const torch::Device device = pick_device(c.device);
+  const Data d = load_data(c);
+  AgileNet net(agile_options(c, d.classes));
+  ReferenceNN body(reference_options(c, d.classes));
+  RateModel rate(c.extractor_out - c.k, c.levels);
+  load_archive(dir / "agilenn.pt", {{"net", net.ptr().get()}, {"reference", body.ptr().get()}, {"rate", rate.ptr().get()}}, {});
+  net->to(device);
+  body->to(device);
+  Evaluator ev{d, c, device};
+  return split == "test" ? evaluate_agile(net, body, d.test_set, d.test, ev, alpha_override)
+                         : evaluate_agile(net, body, d.train_set, d.val, ev, alpha_override);
+}
+
+}  // namespace agilenn::train

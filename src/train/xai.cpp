@@ -1,0 +1,80 @@
+#include "train/xai.h"
+
+#include <stdexcept>
+
+namespace agilenn::train {
+
+XaiMethod parse_xai_method(const std::string& name) {
+  if (name == "ig") return XaiMethod::kIntegratedGradients;
+  if (name == "saliency") return XaiMethod::kSaliency;
+  throw std::invalid_argument("unknown XAI method '" + name + "', expected ig|saliency");
+}
+
+Attribution attribute(const std::function<torch::Tensor(const torch::Tensor&)>& reference,
+                      const torch::Tensor& features, const torch::Tensor& labels, XaiMethod method,
+                      int ig_steps, bool create_graph) {
+  const int64_t b = features.size(0);
+  const int m = method == XaiMethod::kSaliency ? 1 : ig_steps;
+  if (m < 1 || (method == XaiMethod::kIntegratedGradients && m < 2)) {
+    throw std::invalid_argument("--ig-steps must be at least 2, got " + std::to_string(ig_steps));
+  }
+  // All m scaled copies in one batch: points a_i * f, the last one f itself.
+  torch::Tensor scales = m == 1 ? torch::ones({1}) : torch::linspace(0.0, 1.0, m);
+  scales = scales.to(features.device());
+  torch::Tensor points = (scales.view({m, 1, 1, 1, 1}) * features.unsqueeze(0)).flatten(0, 1);
+  if (!create_graph) points = points.detach();
+  points.requires_grad_(true);
+  const torch::Tensor logits = reference(points);
+  const torch::Tensor loss = torch::nn::functional::cross_entropy(
+      logits, labels.repeat({m}), torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  const torch::Tensor grad =
+      torch::autograd::grad({loss}, {points}, {}, /*retain_graph=*/true, create_graph)[0].view({m, b, features.size(1),
+                                                                                               features.size(2),
+                                                                                               features.size(3)});
+  Attribution out;
+  if (method == XaiMethod::kSaliency) {
+    out.attribution = grad[0];
+  } else {
+    torch::Tensor weights = torch::full({m}, 1.0 / (m - 1), features.options());
+    weights[0] = 0.5 / (m - 1);
+    weights[m - 1] = 0.5 / (m - 1);
+    out.attribution = features * (weights.view({m, 1, 1, 1, 1}) * grad).sum(0);
+  }
+  const torch::Tensor per_channel = out.attribution.abs().sum({2, 3});
+  out.importance = per_channel / (per_channel.sum(1, true) + 1e-12);
+  out.logits = logits.view({m, b, -1})[m - 1];
+  out.correct = out.logits.argmax(1) == labels;
+  return out;
+}
+
+torch::Tensor skewness_loss(const torch::Tensor& importance, int64_t k, double rho) {
+  return torch::relu(rho - importance.narrow(1, 0, k).sum(1)).mean();
+}
+
+torch::Tensor disorder_loss(const torch::Tensor& importance, int64_t k) {
+  const torch::Tensor local_min = std::get<0>(importance.narrow(1, 0, k).min(1));
+  const torch::Tensor remote_max = std::get<0>(importance.narrow(1, k, importance.size(1) - k).max(1));
+  return torch::relu(remote_max - local_min).mean();
+}
+
+torch::Tensor disorder_loss_per_element(const torch::Tensor& attribution, int64_t k) {
+  const torch::Tensor a = attribution.abs();
+  const torch::Tensor normalised = a / (a.sum({1, 2, 3}, true) + 1e-12);
+  const torch::Tensor local_min = std::get<0>(normalised.narrow(1, 0, k).flatten(1).min(1));
+  const torch::Tensor remote_max = std::get<0>(normalised.narrow(1, k, a.size(1) - k).flatten(1).max(1));
+  return torch::relu(remote_max - local_min).mean();
+}
+
+double achieved_skewness(const torch::Tensor& importance, int64_t k) {
+  if (importance.size(0) == 0) return 0.0;
+  return importance.narrow(1, 0, k).sum(1).mean().item<double>();
+}
+
+double disorder_rate(const torch::Tensor& importance, int64_t k) {
+  if (importance.size(0) == 0) return 0.0;
+  const torch::Tensor local_min = std::get<0>(importance.narrow(1, 0, k).min(1));
+  const torch::Tensor remote_max = std::get<0>(importance.narrow(1, k, importance.size(1) - k).max(1));
+  return (remote_max > local_min).to(torch::kFloat32).mean().item<double>();
+}
+
+}  // namespace agilenn::train

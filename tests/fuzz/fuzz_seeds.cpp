@@ -1,0 +1,206 @@
+// Writes seed inputs for the fuzz targets, so that no binary corpus lives in the repository:
+//   fuzz_seeds DIR  ->  DIR/<target>/<seed name>, one folder per target in tests/fuzz.
+// Each seed is a valid input in the layout that target's header comment describes (small valid
+// streams, models, images and data files made with the codec itself and tests/support's format
+// writers); libFuzzer mutates from there. run_fuzzers.sh calls it before every run.
+// jpeglib.h needs size_t and FILE declared first.
+#include <cstdio>
+#include <jpeglib.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "codec/lzw.h"
+#include "codec/pack.h"
+#include "codec/rans.h"
+#include "host/file_io.h"
+#include "support/format_writers.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<uint8_t>;
+using agilenn::testing::make_image;
+
+void seed(const fs::path& root, const std::string& target, const std::string& name, const Bytes& bytes) {
+  agilenn::testing::write_bytes(root / target / name, bytes);
+}
+
+Bytes cat(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Symbols with runs and repeats, so LZW builds long strings and rANS sees skewed statistics.
+Bytes symbols(size_t count, unsigned levels, unsigned salt) {
+  Bytes out(count);
+  for (size_t i = 0; i < count; ++i) {
+    out[i] = static_cast<uint8_t>(((i / 3) * (i % 7 == 0 ? salt : 1) + (i % 11 == 0 ? i : 0)) % levels);
+  }
+  return out;
+}
+
+void codec_seeds(const fs::path& root) {
+  static agn_lzw_encoder enc;
+  for (unsigned levels : {2u, 8u, 16u, 256u}) {
+    for (unsigned width = 0; width < 2; ++width) {
+      const Bytes in = symbols(600, levels, 5);
+      Bytes out(agn_lzw_max_encoded_size(in.size(), levels));
+      size_t written = 0;
+      if (agn_lzw_encode(&enc, levels, static_cast<agn_lzw_width>(width), in.data(), in.size(), out.data(),
+                         out.size(), &written) != AGN_OK) {
+        throw std::runtime_error("lzw encode failed");
+      }
+      out.resize(written);
+      // Byte 0 = L - 2, byte 1 = width (bit 0) and repeat count 2 (bits 1-2).
+      seed(root, "codec_lzw_decode_fuzz", "L" + std::to_string(levels) + "_w" + std::to_string(width),
+           cat({static_cast<uint8_t>(levels - 2), static_cast<uint8_t>(width | 2)}, out));
+    }
+  }
+
+  for (unsigned levels : {2u, 8u, 256u}) {
+    const Bytes in = symbols(100, levels, 3);
+    Bytes out(agn_pack_size_bytes(in.size(), levels));
+    agn_pack_symbols(in.data(), in.size(), levels, out.data(), out.size());
+    // Byte 1 = 0: count is the most symbols the payload holds (exact for 100 symbols of 1/3/8 bits
+    // only when it divides evenly; mutations find the rest).
+    seed(root, "codec_pack_unpack_fuzz", "L" + std::to_string(levels), cat({static_cast<uint8_t>(levels - 2), 0}, out));
+  }
+
+  // rANS: a saved model (mode 1, CRC recomputed by the target) and a valid stream (mode 2).
+  agn_rans_model model;
+  agn_rans_model_init(&model, 8, 2, 12);
+  const uint32_t counts0[8] = {50, 20, 10, 5, 3, 2, 1, 0};
+  const uint32_t counts1[8] = {1, 1, 1, 1, 100, 1, 1, 1};
+  agn_rans_model_set_counts(&model, 0, counts0);
+  agn_rans_model_set_counts(&model, 1, counts1);
+  Bytes saved(agn_rans_model_serialized_size(8, 2));
+  size_t written = 0;
+  agn_rans_model_save(&model, saved.data(), saved.size(), &written);
+  seed(root, "codec_rans_decode_fuzz", "model", cat({1}, saved));
+
+  // Mode 2: levels 8 (b1 = 6), scale 12 (b2 = 4), channels 2 (b3 = 1), plane 50 (b4 b5 = 49, 0),
+  // count 100; the counts bytes are squared by the target, then the stream.
+  const Bytes header = {2, 6, 4, 1, 49, 0, 100, 0};
+  const Bytes count_bytes = {7, 4, 3, 2, 2, 1, 1, 0, 1, 1, 1, 1, 10, 1, 1, 1};
+  agn_rans_model built;
+  agn_rans_model_init(&built, 8, 2, 12);
+  for (unsigned c = 0; c < 2; ++c) {
+    uint32_t counts[8];
+    for (unsigned s = 0; s < 8; ++s) counts[s] = uint32_t{count_bytes[c * 8 + s]} * count_bytes[c * 8 + s];
+    agn_rans_model_set_counts(&built, c, counts);
+  }
+  Bytes in(100);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint8_t>(i % 13 == 0 ? i % 8 : (i < 50 ? 0 : 4));
+  Bytes stream(agn_rans_max_encoded_size(in.size(), 12));
+  agn_rans_encode(&built, in.data(), in.size(), 50, stream.data(), stream.size(), &written);
+  stream.resize(written);
+  seed(root, "codec_rans_decode_fuzz", "stream", cat(cat(header, count_bytes), stream));
+}
+
+Bytes progressive_jpeg(int height, int width) {
+  const Bytes pixels = make_image(height, width, 3, 9);
+  jpeg_compress_struct cinfo{};
+  jpeg_error_mgr jerr{};
+  cinfo.err = jpeg_std_error(&jerr);
+  jpeg_create_compress(&cinfo);
+  unsigned char* out = nullptr;
+  unsigned long out_size = 0;
+  jpeg_mem_dest(&cinfo, &out, &out_size);
+  cinfo.image_width = static_cast<JDIMENSION>(width);
+  cinfo.image_height = static_cast<JDIMENSION>(height);
+  cinfo.input_components = 3;
+  cinfo.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&cinfo);
+  jpeg_set_quality(&cinfo, 60, TRUE);
+  jpeg_simple_progression(&cinfo);
+  jpeg_start_compress(&cinfo, TRUE);
+  while (cinfo.next_scanline < cinfo.image_height) {
+    JSAMPROW row = const_cast<uint8_t*>(pixels.data()) + static_cast<size_t>(cinfo.next_scanline) * width * 3;
+    jpeg_write_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  Bytes bytes(out, out + out_size);
+  jpeg_destroy_compress(&cinfo);
+  std::free(out);
+  return bytes;
+}
+
+void data_seeds(const fs::path& root, const fs::path& scratch) {
+  using namespace agilenn::testing;
+  const std::string image_target = "train_data_image_decode_fuzz";
+  seed(root, image_target, "rgb.jpg", encode_jpeg(make_image(12, 10, 3, 1), 12, 10, 3, 75));
+  seed(root, image_target, "grey.jpg", encode_jpeg(make_image(9, 16, 1, 2), 9, 16, 1, 90));
+  seed(root, image_target, "progressive.jpg", progressive_jpeg(16, 16));
+  for (int channels = 1; channels <= 4; ++channels) {
+    const fs::path png = scratch / ("c" + std::to_string(channels) + ".png");
+    write_png(png, make_image(6, 5, channels, 3), 6, 5, channels);
+    seed(root, image_target, png.filename().string(), agilenn::read_file(png));
+  }
+
+  // idx: u16 LE images-file length, images (plain), labels (gzip).
+  write_idx(scratch / "images", {3, 4, 5}, make_image(12, 5, 1, 4), false);
+  write_idx(scratch / "labels.gz", {3}, {0, 7, 2}, true);
+  const Bytes images = agilenn::read_file(scratch / "images");
+  seed(root, "train_data_idx_fuzz", "mnist_like",
+       cat(cat({static_cast<uint8_t>(images.size()), static_cast<uint8_t>(images.size() >> 8)}, images),
+           agilenn::read_file(scratch / "labels.gz")));
+
+  // Regression: dimensions whose product wraps around 2^64 (256 x 2^28 x 2^28), which read_idx
+  // once accepted as 256 huge images held in 0 bytes.
+  write_idx(scratch / "wrap", {256, 1u << 28, 1u << 28}, {}, false);
+  write_idx(scratch / "256-labels", {256}, Bytes(256, 0), false);
+  const Bytes wrap = agilenn::read_file(scratch / "wrap");
+  seed(root, "train_data_idx_fuzz", "dims_wrap",
+       cat(cat({static_cast<uint8_t>(wrap.size()), static_cast<uint8_t>(wrap.size() >> 8)}, wrap),
+           agilenn::read_file(scratch / "256-labels")));
+
+  // CIFAR: variant byte, names length, names, one record.
+  const Bytes pixels = make_image(32, 32, 3, 5);
+  const std::string names10 = "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n";
+  seed(root, "train_data_cifar_binary_fuzz", "cifar10",
+       cat(cat({0, static_cast<uint8_t>(names10.size())}, Bytes(names10.begin(), names10.end())),
+           cifar_record({3}, pixels)));
+  seed(root, "train_data_cifar_binary_fuzz", "cifar100_fine", cat({1, 0}, cifar_record({4, 42}, pixels)));
+  seed(root, "train_data_cifar_binary_fuzz", "cifar100_coarse", cat({2, 0}, cifar_record({19, 99}, pixels)));
+
+  // SVHN: two 4x4 images.
+  write_svhn_mat(scratch / "svhn.mat", {make_image(4, 4, 3, 6), make_image(4, 4, 3, 7)}, 4, 4, {10, 3});
+  Bytes mat = agilenn::read_file(scratch / "svhn.mat");
+  seed(root, "train_data_svhn_fuzz", "svhn.mat", mat);
+  // Regression: X's dimensions claiming 4x4x3x(2^31-1), which made matio allocate 103 GB.
+  const uint8_t dims[16] = {4, 0, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0};
+  const auto at = std::search(mat.begin(), mat.end(), std::begin(dims), std::end(dims));
+  if (at == mat.end()) throw std::runtime_error("svhn seed: X dimensions not found");
+  at[12] = at[13] = at[14] = 0xFF;
+  at[15] = 0x7F;
+  seed(root, "train_data_svhn_fuzz", "huge_claim.mat", mat);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: fuzz_seeds DIR   (writes DIR/<target>/<seed>)\n";
+    return 2;
+  }
+  try {
+    const fs::path root = argv[1];
+    const fs::path scratch = root / ".scratch";
+    fs::create_directories(scratch);
+    codec_seeds(root);
+    data_seeds(root, scratch);
+    fs::remove_all(scratch);
+  } catch (const std::exception& e) {
+    std::cerr << "fuzz_seeds: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,111 @@
+#include "train/models.h"
+
+#include <gtest/gtest.h>
+
+namespace agilenn::train {
+namespace {
+
+TEST(Models, ExtractorGeometryAndRange) {
+  torch::manual_seed(0);
+  FeatureExtractor native(ExtractorOptions{});
+  const torch::Tensor f = native->forward(torch::randn({2, 3, 32, 32}) * 3);
+  EXPECT_EQ(f.sizes(), (std::vector<int64_t>{2, 24, 32, 32}));
+  EXPECT_GE(f.min().item<float>(), 0.0f);
+  EXPECT_LE(f.max().item<float>(), 6.0f);
+  // The paper's geometry: 96x96 input with stride 3 gives the same 32x32x24 map.
+  FeatureExtractor paper(ExtractorOptions{3, 4, 24, 3});
+  EXPECT_EQ(paper->forward(torch::randn({1, 3, 96, 96})).sizes(), (std::vector<int64_t>{1, 24, 32, 32}));
+  // About 227 parameters without batch norm (the facts file).
+  int64_t conv_params = 0;
+  for (const auto& p : native->named_parameters()) {
+    if (p.key().find("bn") == std::string::npos) conv_params += p.value().numel();
+  }
+  EXPECT_EQ(conv_params, 27 + 12 + 36 + 96);
+}
+
+TEST(Models, ChannelPermutationKeepsTheReferenceFunction) {
+  torch::manual_seed(1);
+  FeatureExtractor extractor(ExtractorOptions{});
+  ReferenceNN reference(ReferenceOptions{24, 10, 4});
+  extractor->eval();
+  reference->eval();
+  const torch::Tensor x = torch::randn({3, 3, 16, 16});
+  // Non-trivial batch-norm statistics so that their permutation matters.
+  {
+    torch::NoGradGuard g;
+    extractor->bn2->running_mean.uniform_(-0.5, 0.5);
+    extractor->bn2->running_var.uniform_(0.5, 2.0);
+    extractor->bn2->weight.uniform_(0.5, 1.5);
+    extractor->bn2->bias.uniform_(-0.2, 0.2);
+  }
+  const torch::Tensor f0 = extractor->forward(x);
+  const torch::Tensor y0 = reference->forward(f0);
+  std::vector<int64_t> order(24);
+  for (int64_t i = 0; i < 24; ++i) order[static_cast<size_t>(i)] = (i * 7 + 3) % 24;
+  extractor->permute_output_channels(order);
+  reference->permute_input_channels(order);
+  const torch::Tensor f1 = extractor->forward(x);
+  EXPECT_TRUE(torch::allclose(f1, f0.index_select(1, torch::tensor(order)), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(reference->forward(f1), y0, 1e-4, 1e-5));
+  EXPECT_THROW(extractor->permute_output_channels({0, 1, 2}), std::invalid_argument);
+}
+
+TEST(Models, QuantizerIsHardForwardAndSoftBackward) {
+  FeatureQuantizer q(QuantizerOptions{8, 10.0});
+  const torch::Tensor levels = q->levels();
+  ASSERT_EQ(levels.size(0), 8);
+  EXPECT_GT(levels.min().item<float>(), 0.0f);
+  EXPECT_LT(levels.max().item<float>(), 6.0f);
+  EXPECT_TRUE(torch::all(levels.slice(0, 1) > levels.slice(0, 0, 7)).item<bool>());
+  torch::Tensor x = torch::rand({4, 5}).mul(6).requires_grad_(true);
+  const torch::Tensor y = q->forward(x);
+  // Every output is one of the levels, the nearest one.
+  const torch::Tensor nearest = levels.index_select(0, q->symbols(x).flatten()).view(x.sizes());
+  EXPECT_TRUE(torch::allclose(y, nearest, 1e-6, 1e-6));
+  y.sum().backward();
+  EXPECT_GT(x.grad().abs().sum().item<float>(), 0.0f);  // straight-through gradient
+  EXPECT_TRUE(q->logits_c.grad().defined());
+}
+
+TEST(Models, AgileNetMixesWithAlpha) {
+  torch::manual_seed(2);
+  AgileOptions o;
+  o.remote.width = 0.25;
+  o.remote.blocks = {1, 1, 1, 1, 1, 1, 1};
+  AgileNet net(o);
+  net->eval();
+  const AgileOutput out = net->forward(torch::randn({2, 3, 32, 32}));
+  EXPECT_EQ(out.local.sizes(), (std::vector<int64_t>{2, 10}));
+  EXPECT_EQ(out.remote.sizes(), (std::vector<int64_t>{2, 10}));
+  EXPECT_NEAR(out.alpha.item<float>(), 0.5f, 1e-6);  // sigmoid(0 / T)
+  EXPECT_TRUE(torch::allclose(out.final, 0.5 * out.local + 0.5 * out.remote));
+  const AgileOutput local_only = net->forward(torch::randn({2, 3, 32, 32}), 1.0);
+  EXPECT_TRUE(torch::allclose(local_only.final, local_only.local));
+  {
+    torch::NoGradGuard g;
+    net->alpha->w.fill_(5.0);
+  }
+  EXPECT_NEAR(net->alpha->forward().item<float>(), 1.0 / (1.0 + std::exp(-1.0)), 1e-6);  // sigmoid(5 / 5)
+  o.k = 24;
+  EXPECT_THROW(AgileNet{o}, std::invalid_argument);
+}
+
+TEST(Models, RemoteWidthScalesParameters) {
+  RemoteOptions full;
+  full.in_channels = 19;
+  RemoteOptions half = full;
+  half.width = 0.5;
+  const auto count = [](RemoteNN m) {
+    int64_t n = 0;
+    for (const auto& p : m->parameters()) n += p.numel();
+    return n;
+  };
+  const int64_t n_full = count(RemoteNN(full)), n_half = count(RemoteNN(half));
+  EXPECT_GT(n_full, 2'000'000);  // about 2.2 M (the facts file)
+  EXPECT_LT(n_full, 2'400'000);
+  EXPECT_LT(n_half, n_full * 2 / 3);
+  EXPECT_EQ(RemoteNN(half)->forward(torch::randn({1, 19, 32, 32})).sizes(), (std::vector<int64_t>{1, 10}));
+}
+
+}  // namespace
+}  // namespace agilenn::train

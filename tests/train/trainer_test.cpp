@@ -1,0 +1,114 @@
+// The trainer on a small real subset of CIFAR-10 (the shipped archive, extracted on first use).
+#include "train/trainer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "host/file_io.h"
+#include "support/error_message.h"
+#include "support/format_writers.h"
+
+namespace agilenn::train {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+bool cifar_available() {
+  return fs::exists(source_dir().parent_path() / "shared" / "data" / "cifar10-jpg.tar.gz") ||
+         fs::exists(source_dir() / ".cache" / "data" / "cifar10");
+}
+
+TrainConfig smoke(const fs::path& out) {
+  TrainConfig c = TrainConfig::preset_values("smoke");
+  c.out = out.string();
+  c.train_limit = 256;
+  c.test_limit = 64;
+  return c;
+}
+
+std::vector<nlohmann::json> metrics(const fs::path& run, const std::string& stage) {
+  std::ifstream in(run / "metrics.jsonl");
+  std::vector<nlohmann::json> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    if (j["stage"] == stage) lines.push_back(j);
+  }
+  return lines;
+}
+
+TEST(Trainer, SmokeRunLowersTheLossAndWritesTheRun) {
+  if (!cifar_available()) GTEST_SKIP() << "CIFAR-10 archive not present";
+  testing::TempDir dir;
+  TrainConfig c = smoke(dir.path());
+  c.reference_epochs = 4;
+  c.agilenn_epochs = 3;
+  run_train(c);
+  const auto ref = metrics(dir.path(), "reference");
+  ASSERT_EQ(ref.size(), 4u);
+  EXPECT_LT(ref.back()["train_loss"].get<double>(), ref.front()["train_loss"].get<double>());
+  const auto agile = metrics(dir.path(), "agilenn");
+  ASSERT_EQ(agile.size(), 3u);
+  EXPECT_LT(agile.back()["train_loss"].get<double>(), agile.front()["train_loss"].get<double>());
+  for (const char* key : {"val_accuracy", "val_local", "val_remote", "val_reference", "val_skewness", "val_disorder_rate",
+                          "alpha", "epoch_s", "images_per_s"}) {
+    EXPECT_TRUE(agile.back().contains(key)) << key;
+  }
+  for (const char* file : {"config.json", "reference.pt", "reference.ckpt", "channels.json", "agilenn.pt", "agilenn.ckpt",
+                           "summary.json"}) {
+    EXPECT_TRUE(fs::exists(dir / file)) << file;
+  }
+  const nlohmann::json channels = nlohmann::json::parse(read_text_file(dir / "channels.json"));
+  EXPECT_EQ(channels["local_channels"].size(), 5u);
+  EXPECT_EQ(channels["order"].size(), 24u);
+
+  const EvalReport r = evaluate_run(dir.path().string(), "test", -1.0, "");
+  EXPECT_EQ(r.count, 64);
+  EXPECT_GE(r.final_accuracy, 0.0);
+  EXPECT_LE(r.final_accuracy, 1.0);
+  EXPECT_NEAR(r.alpha, 0.5, 0.1);
+  const nlohmann::json j = r.to_json();
+  for (const char* key : {"final", "local", "remote", "reference"}) EXPECT_TRUE(j["accuracy"].contains(key)) << key;
+  for (const char* key : {"skewness", "disorder_rate", "alpha", "count"}) EXPECT_TRUE(j.contains(key)) << key;
+  const EvalReport local_only = evaluate_run(dir.path().string(), "test", 1.0, "");
+  EXPECT_DOUBLE_EQ(local_only.final_accuracy, local_only.local_accuracy);
+}
+
+TEST(Trainer, MissingCorruptOrMismatchedCheckpointsAreClearErrors) {
+  if (!cifar_available()) GTEST_SKIP() << "CIFAR-10 archive not present";
+  testing::TempDir dir;
+  TrainConfig c = smoke(dir.path());
+  c.train_limit = 64;
+  c.stage = "agilenn";
+  EXPECT_THAT(testing::error_message([&] { run_train(c); }),
+              HasSubstr("reference.pt: not found; run the reference stage first"));
+
+  testing::write_text(dir / "reference.pt", "definitely not a checkpoint");
+  EXPECT_THAT(testing::error_message([&] { run_train(c); }), HasSubstr("reference.pt: not a checkpoint of this model"));
+
+  c.stage = "reference";
+  run_train(c);
+  c.stage = "agilenn";
+  c.reference_width = 16;  // the saved reference has width 8
+  EXPECT_THAT(testing::error_message([&] { run_train(c); }), HasSubstr("reference.pt: not a checkpoint of this model"));
+
+  EXPECT_THAT(testing::error_message([&] { evaluate_run((dir / "nothing").string(), "test", -1, ""); }),
+              HasSubstr("config.json: not found"));
+}
+
+TEST(Trainer, ConfigRoundTripsThroughJson) {
+  TrainConfig c = TrainConfig::preset_values("paper");
+  c.out = "x";
+  c.remote_blocks = {2, 2, 2, 2, 2, 2, 2};
+  const TrainConfig back = config_from_json(to_json(c));
+  EXPECT_EQ(to_json(back), to_json(c));
+  EXPECT_THAT(testing::error_message([] { config_from_json({{"batch", "many"}}); }), HasSubstr("config field 'batch'"));
+  EXPECT_THAT(testing::error_message([] { TrainConfig::preset_values("huge"); }), HasSubstr("expected smoke|quick|paper"));
+}
+
+}  // namespace
+}  // namespace agilenn::train

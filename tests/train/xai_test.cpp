@@ -1,0 +1,112 @@
+#include "train/xai.h"
+
+#include <gtest/gtest.h>
+
+#include "train/models.h"
+
+namespace agilenn::train {
+namespace {
+
+TEST(Losses, MatchHandComputedValues) {
+  const torch::Tensor imp = torch::tensor({{0.5, 0.3, 0.1, 0.1}, {0.1, 0.1, 0.4, 0.4}});
+  // Skewness: row 1 has 0.8 >= rho, row 2 misses by 0.6 -> mean 0.3.
+  EXPECT_NEAR(skewness_loss(imp, 2, 0.8).item<double>(), 0.3, 1e-6);
+  // Disorder: row 1 max remote 0.1 < min local 0.3 -> 0; row 2: 0.4 - 0.1 = 0.3 -> mean 0.15.
+  EXPECT_NEAR(disorder_loss(imp, 2).item<double>(), 0.15, 1e-6);
+  EXPECT_NEAR(achieved_skewness(imp, 2), 0.5, 1e-6);
+  EXPECT_NEAR(disorder_rate(imp, 2), 0.5, 1e-6);
+  // Per element on a [1, 2, 1, 2] map with k = 1: |a| / sum = {0.1, 0.2 | 0.3, 0.4} -> 0.4 - 0.1.
+  const torch::Tensor attr = torch::tensor({1.0, -2.0, 3.0, 4.0}).view({1, 2, 1, 2});
+  EXPECT_NEAR(disorder_loss_per_element(attr, 1).item<double>(), 0.3, 1e-6);
+}
+
+// A tiny reference in double precision for exact checks.
+ReferenceNN tiny_reference() {
+  torch::manual_seed(3);
+  ReferenceNN r(ReferenceOptions{4, 3, 2});
+  r->to(torch::kDouble);
+  r->eval();
+  return r;
+}
+
+TEST(Xai, IntegratedGradientsAreComplete) {
+  // Completeness: the attributions sum to loss(f) - loss(0) as the trapezoid rule converges.
+  ReferenceNN ref = tiny_reference();
+  const torch::Tensor f = torch::rand({2, 4, 8, 8}, torch::kDouble) * 6;
+  const torch::Tensor y = torch::tensor({0, 2}, torch::kLong);
+  const auto forward = [&](const torch::Tensor& x) { return ref->forward(x); };
+  const Attribution a = attribute(forward, f, y, XaiMethod::kIntegratedGradients, 256, false);
+  torch::NoGradGuard g;
+  const auto loss = [&](const torch::Tensor& x) {
+    return torch::nn::functional::cross_entropy(ref->forward(x), y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  };
+  const torch::Tensor expected = loss(f) - loss(torch::zeros_like(f));
+  EXPECT_TRUE(torch::allclose(a.attribution.sum({1, 2, 3}), expected, 1e-3, 1e-4))
+      << a.attribution.sum({1, 2, 3}) << expected;
+  EXPECT_TRUE(torch::allclose(a.importance.sum(1), torch::ones({2}, torch::kDouble)));
+  EXPECT_TRUE(torch::all(a.importance >= 0).item<bool>());
+}
+
+TEST(Xai, TwoPointRuleIsTheAuthorsFormula) {
+  ReferenceNN ref = tiny_reference();
+  const torch::Tensor f = torch::rand({2, 4, 8, 8}, torch::kDouble) * 6;
+  const torch::Tensor y = torch::tensor({1, 0}, torch::kLong);
+  const auto forward = [&](const torch::Tensor& x) { return ref->forward(x); };
+  const Attribution a = attribute(forward, f, y, XaiMethod::kIntegratedGradients, 2, false);
+  const auto grad_at = [&](const torch::Tensor& x) {
+    torch::Tensor p = x.clone().requires_grad_(true);
+    const torch::Tensor l = torch::nn::functional::cross_entropy(ref->forward(p), y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+    return torch::autograd::grad({l}, {p})[0];
+  };
+  const torch::Tensor expected = 0.5 * (grad_at(f) + grad_at(torch::zeros_like(f))) * f;
+  EXPECT_TRUE(torch::allclose(a.attribution, expected, 1e-9, 1e-12));
+  const Attribution s = attribute(forward, f, y, XaiMethod::kSaliency, 0, false);
+  EXPECT_TRUE(torch::allclose(s.attribution, grad_at(f), 1e-9, 1e-12));
+  EXPECT_TRUE(torch::equal(a.correct, ref->forward(f).argmax(1) == y));
+}
+
+// The XAI loss is differentiated through the gradient (second order): check that gradient with
+// respect to the extractor's weights against central finite differences.
+TEST(Xai, LossGradientMatchesFiniteDifferences) {
+  torch::manual_seed(4);
+  FeatureExtractor extractor(ExtractorOptions{3, 2, 4, 1});
+  extractor->to(torch::kDouble);
+  extractor->eval();
+  ReferenceNN ref = tiny_reference();
+  for (auto& p : ref->parameters()) p.requires_grad_(false);
+  const torch::Tensor x = torch::randn({3, 3, 6, 6}, torch::kDouble);
+  const torch::Tensor y = torch::tensor({0, 1, 2}, torch::kLong);
+  const auto xai_loss = [&] {
+    const Attribution a = attribute([&](const torch::Tensor& f) { return ref->forward(f); }, extractor->forward(x), y,
+                                    XaiMethod::kIntegratedGradients, 4, true);
+    return skewness_loss(a.importance, 2, 0.99) + disorder_loss(a.importance, 2);
+  };
+  torch::Tensor& w = extractor->pw2->weight;
+  const torch::Tensor analytic = torch::autograd::grad({xai_loss()}, {w})[0].clone();
+  ASSERT_GT(analytic.abs().sum().item<double>(), 0.0);
+  const double eps = 1e-6;
+  torch::NoGradGuard g;
+  auto flat = w.view({-1});
+  for (int64_t i = 0; i < flat.size(0); ++i) {
+    const double original = flat[i].item<double>();
+    flat[i] = original + eps;
+    double plus;
+    {
+      torch::AutoGradMode on(true);
+      plus = xai_loss().item<double>();
+    }
+    flat[i] = original - eps;
+    double minus;
+    {
+      torch::AutoGradMode on(true);
+      minus = xai_loss().item<double>();
+    }
+    flat[i] = original;
+    const double numeric = (plus - minus) / (2 * eps);
+    const double a = analytic.view({-1})[i].item<double>();
+    EXPECT_NEAR(a, numeric, 1e-6 + 1e-4 * std::abs(numeric)) << "weight " << i;
+  }
+}
+
+}  // namespace
+}  // namespace agilenn::train
