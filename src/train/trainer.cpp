@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -580,45 +582,49 @@ void select_channels(const TrainConfig& c, const Data& d, const torch::Device& d
   summary["channels"] = channels;
 }
 
-void train_agilenn(const TrainConfig& c, const Data& d, const torch::Device& device, nlohmann::json& summary) {
-  AgileNet net(agile_options(c, d.classes));
-  ReferenceNN body(reference_options(c, d.classes));
-  RateModel rate(c.extractor_out - c.k, c.levels);
-  const fs::path ckpt = fs::path(c.out) / "agilenn.ckpt";
-  const bool resuming = c.resume && fs::exists(ckpt);
-  load_reference(c, d.classes, net->extractor, body);
-  net->to(device);
-  body->to(device);
-  rate->to(device);
-  if (!resuming) {
-    select_channels(c, d, device, net->extractor, body, summary);
-  }
-  std::fprintf(stderr, "\n== AgileNN stage: k = %d of %d channels local, rho %.2f, lambda %.2f, XAI %s (%d steps), "
-                       "reference %s ==\n",
-               c.k, c.extractor_out, c.rho, c.lambda, c.xai.c_str(), c.ig_steps, c.reference_mode.c_str());
+// The AgileNN stage's networks, optimisers and one training step; also timed by bench_train_step.
+struct AgileModel {
+  const TrainConfig& c;
+  AgileNet net;
+  ReferenceNN body;
+  RateModel rate;
+  std::unique_ptr<torch::optim::SGD> opt, ref_opt;
+  XaiMethod method;
+  bool adapt, per_element;
 
-  std::vector<torch::Tensor> params = net->parameters();
-  if (c.rate_weight > 0) {
-    for (const auto& p : rate->parameters()) params.push_back(p);
+  AgileModel(const TrainConfig& config, int classes)
+      : c(config),
+        net(agile_options(config, classes)),
+        body(reference_options(config, classes)),
+        rate(config.extractor_out - config.k, config.levels),
+        method(parse_xai_method(config.xai)),
+        adapt(config.reference_mode == "adapt"),
+        per_element(config.disorder == "element") {
+    if (!adapt && c.reference_mode != "frozen") {
+      throw std::invalid_argument("--reference-mode must be adapt or frozen, got '" + c.reference_mode + "'");
+    }
+    if (!per_element && c.disorder != "channel") {
+      throw std::invalid_argument("--disorder must be channel or element, got '" + c.disorder + "'");
+    }
   }
-  torch::optim::SGD opt = make_sgd(params, c, c.lr);
-  torch::optim::SGD ref_opt = make_sgd(body->parameters(), c, c.reference_lr * 0.1);
-  const bool adapt = c.reference_mode == "adapt";
-  if (!adapt && c.reference_mode != "frozen") {
-    throw std::invalid_argument("--reference-mode must be adapt or frozen, got '" + c.reference_mode + "'");
+
+  // After the weights are in place and on their device.
+  void make_optimizers() {
+    std::vector<torch::Tensor> params = net->parameters();
+    if (c.rate_weight > 0) {
+      for (const auto& p : rate->parameters()) params.push_back(p);
+    }
+    opt = std::make_unique<torch::optim::SGD>(make_sgd(params, c, c.lr));
+    ref_opt = std::make_unique<torch::optim::SGD>(make_sgd(body->parameters(), c, c.reference_lr * 0.1));
   }
-  const XaiMethod method = parse_xai_method(c.xai);
-  const bool per_element = c.disorder == "element";
-  if (!per_element && c.disorder != "channel") {
-    throw std::invalid_argument("--disorder must be channel or element, got '" + c.disorder + "'");
+
+  std::vector<std::pair<std::string, torch::nn::Module*>> modules() {
+    return {{"net", net.ptr().get()}, {"reference", body.ptr().get()}, {"rate", rate.ptr().get()}};
   }
-  Evaluator ev{d, c, device};
-  StageSpec s;
-  s.name = "agilenn";
-  s.schedule = {c.agilenn_epochs, static_cast<int64_t>(d.train.size()) / c.batch, c.agilenn_budget_s};
-  s.modules = {{"net", net.ptr().get()}, {"reference", body.ptr().get()}, {"rate", rate.ptr().get()}};
-  s.optimizers = {{"optim", &opt}, {"reference_optim", &ref_opt}};
-  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p) {
+
+  std::map<std::string, double> step(const torch::Tensor& x, const torch::Tensor& y, double p) {
+    torch::optim::SGD& opt = *this->opt;
+    torch::optim::SGD& ref_opt = *this->ref_opt;
     net->train();
     set_lr(opt, cosine_lr(c.lr, p));
     const AgileOutput out = net->forward(x);
@@ -673,17 +679,39 @@ void train_agilenn(const TrainConfig& c, const Data& d, const torch::Device& dev
         {"train_reference_accuracy", ref_correct},     {"train_xai_correct", static_cast<double>(n_correct) * xai_scale},
         {"train_skewness", skew * xai_scale},          {"train_disorder_rate", dis * xai_scale},
         {"train_rate_bits", rate_bits * n}};
-  };
+  }
+};
+
+void train_agilenn(const TrainConfig& c, const Data& d, const torch::Device& device, nlohmann::json& summary) {
+  AgileModel m(c, d.classes);
+  const fs::path ckpt = fs::path(c.out) / "agilenn.ckpt";
+  const bool resuming = c.resume && fs::exists(ckpt);
+  load_reference(c, d.classes, m.net->extractor, m.body);
+  m.net->to(device);
+  m.body->to(device);
+  m.rate->to(device);
+  if (!resuming) select_channels(c, d, device, m.net->extractor, m.body, summary);
+  std::fprintf(stderr, "\n== AgileNN stage: k = %d of %d channels local, rho %.2f, lambda %.2f, XAI %s (%d steps), "
+                       "reference %s ==\n",
+               c.k, c.extractor_out, c.rho, c.lambda, c.xai.c_str(), c.ig_steps, c.reference_mode.c_str());
+  m.make_optimizers();
+  Evaluator ev{d, c, device};
+  StageSpec s;
+  s.name = "agilenn";
+  s.schedule = {c.agilenn_epochs, static_cast<int64_t>(d.train.size()) / c.batch, c.agilenn_budget_s};
+  s.modules = m.modules();
+  s.optimizers = {{"optim", m.opt.get()}, {"reference_optim", m.ref_opt.get()}};
+  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p) { return m.step(x, y, p); };
   s.validate = [&] {
-    const EvalReport r = evaluate_agile(net, body, d.train_set, d.val, ev, -1.0);
+    const EvalReport r = evaluate_agile(m.net, m.body, d.train_set, d.val, ev, -1.0);
     return nlohmann::json{{"val_accuracy", r.final_accuracy}, {"val_local", r.local_accuracy},
                           {"val_remote", r.remote_accuracy},  {"val_reference", r.reference_accuracy},
                           {"val_skewness", r.skewness},       {"val_disorder_rate", r.disorder_rate},
                           {"alpha", r.alpha},                 {"val_entropy_bytes", r.entropy_bytes}};
   };
   const double wall = run_stage(s, c, d, device);
-  load_archive(fs::path(c.out) / "agilenn.pt", {{"net", net.ptr().get()}, {"reference", body.ptr().get()}, {"rate", rate.ptr().get()}}, {});
-  const EvalReport test = evaluate_agile(net, body, d.test_set, d.test, ev, -1.0);
+  load_archive(fs::path(c.out) / "agilenn.pt", m.modules(), {});
+  const EvalReport test = evaluate_agile(m.net, m.body, d.test_set, d.test, ev, -1.0);
   summary["agilenn"] = test.to_json();
   summary["agilenn"]["train_s"] = wall;
   std::fprintf(stderr,
@@ -693,38 +721,50 @@ void train_agilenn(const TrainConfig& c, const Data& d, const torch::Device& dev
                test.disorder_rate, test.alpha, wall);
 }
 
+// The plain baseline's network, optimiser and one training step.
+struct PlainModel {
+  const TrainConfig& c;
+  PlainNet net;
+  std::unique_ptr<torch::optim::SGD> opt;
+
+  PlainModel(const TrainConfig& config, int classes)
+      : c(config), net(extractor_options(config), remote_options(config, classes)) {}
+  void make_optimizers() { opt = std::make_unique<torch::optim::SGD>(make_sgd(net->parameters(), c, c.lr)); }
+
+  std::map<std::string, double> step(const torch::Tensor& x, const torch::Tensor& y, double p) {
+    net->train();
+    set_lr(*opt, cosine_lr(c.lr, p));
+    const torch::Tensor logits = net->forward(x);
+    const torch::Tensor loss = F::cross_entropy(logits, y);
+    opt->zero_grad();
+    loss.backward();
+    opt->step();
+    return {{"train_loss", loss.item<double>() * static_cast<double>(x.size(0))}, {"train_accuracy", accuracy(logits, y)}};
+  }
+};
+
 void train_plain(const TrainConfig& c, const Data& d, const torch::Device& device, double budget_s, nlohmann::json& summary) {
   std::fprintf(stderr, "\n== plain stage: the same extractor + Remote NN on all %d channels, no split, no XAI%s ==\n",
                c.extractor_out, budget_s > 0 ? (", " + std::to_string(static_cast<int>(budget_s)) + " s budget").c_str() : "");
-  PlainNet net(extractor_options(c), remote_options(c, d.classes));
-  net->to(device);
-  torch::optim::SGD opt = make_sgd(net->parameters(), c, c.lr);
+  PlainModel m(c, d.classes);
+  m.net->to(device);
+  m.make_optimizers();
   Evaluator ev{d, c, device};
   StageSpec s;
   s.name = "plain";
   s.schedule = {c.plain_epochs, static_cast<int64_t>(d.train.size()) / c.batch, budget_s};
-  s.modules = {{"net", net.ptr().get()}};
-  s.optimizers = {{"optim", &opt}};
-  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p) {
-    net->train();
-    set_lr(opt, cosine_lr(c.lr, p));
-    const torch::Tensor logits = net->forward(x);
-    const torch::Tensor loss = F::cross_entropy(logits, y);
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
-    return std::map<std::string, double>{{"train_loss", loss.item<double>() * static_cast<double>(x.size(0))},
-                                         {"train_accuracy", accuracy(logits, y)}};
-  };
+  s.modules = {{"net", m.net.ptr().get()}};
+  s.optimizers = {{"optim", m.opt.get()}};
+  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p) { return m.step(x, y, p); };
   s.validate = [&] {
-    net->eval();
-    return nlohmann::json{{"val_accuracy", evaluate_classifier([&](const torch::Tensor& x) { return net->forward(x); },
+    m.net->eval();
+    return nlohmann::json{{"val_accuracy", evaluate_classifier([&](const torch::Tensor& x) { return m.net->forward(x); },
                                                                d.train_set, d.val, ev)}};
   };
   const double wall = run_stage(s, c, d, device);
   load_archive(fs::path(c.out) / "plain.pt", s.modules, {});
-  net->eval();
-  const double test = evaluate_classifier([&](const torch::Tensor& x) { return net->forward(x); }, d.test_set, d.test, ev);
+  m.net->eval();
+  const double test = evaluate_classifier([&](const torch::Tensor& x) { return m.net->forward(x); }, d.test_set, d.test, ev);
   summary["plain"] = {{"test_accuracy", test}, {"train_s", wall}};
   std::fprintf(stderr, "plain: test accuracy %.4f, %.0f s of training\n", test, wall);
 }
@@ -783,6 +823,59 @@ void run_train(const TrainConfig& c) {
   }
   std::fprintf(stderr, "\ntrain finished in %.0f s; results in %s (summary.json, metrics.jsonl)\n", seconds_since(start),
                dir.string().c_str());
+}
+
+nlohmann::json StepBenchReport::to_json() const {
+  return {{"agilenn_step_s", agilenn_step_s}, {"plain_step_s", plain_step_s}, {"ratio", ratio},
+          {"steps", steps},                   {"batch", batch},               {"xai_samples", xai_samples}};
+}
+
+StepBenchReport bench_train_step(const TrainConfig& c, int steps) {
+  if (steps < 1) throw std::invalid_argument("--steps must be at least 1");
+  set_compute_threads(c.threads);
+  torch::manual_seed(c.seed);
+  const torch::Device device = pick_device(c.device);
+  const Data d = load_data(c);
+  AgileModel agile(c, d.classes);
+  PlainModel plain(c, d.classes);
+  agile.net->to(device);
+  agile.body->to(device);
+  agile.rate->to(device);
+  plain.net->to(device);
+  agile.make_optimizers();
+  plain.make_optimizers();
+  const std::vector<size_t> order = epoch_order(d.train, c.seed, 0);
+  const size_t batch = static_cast<size_t>(c.batch);
+  if (order.size() < batch) throw std::runtime_error("fewer training images than one batch");
+  std::mt19937_64 aug(c.seed);
+  std::vector<double> agile_s, plain_s;
+  const int warmup = 2;
+  Progress bar("train-step", static_cast<uint64_t>(steps + warmup), "step");
+  for (int i = 0; i < steps + warmup; ++i) {
+    const size_t* idx = order.data() + (static_cast<size_t>(i) * batch) % (order.size() - batch + 1);
+    const torch::Tensor x = make_images(d.train_set, idx, batch, d, &aug, c.augment_pad).to(device);
+    const torch::Tensor y = make_labels(d.train_set, idx, batch).to(device);
+    auto t = Clock::now();
+    agile.step(x, y, 0.0);
+    if (i >= warmup) agile_s.push_back(seconds_since(t));
+    t = Clock::now();
+    plain.step(x, y, 0.0);
+    if (i >= warmup) plain_s.push_back(seconds_since(t));
+    bar.add();
+  }
+  bar.finish();
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  StepBenchReport r;
+  r.agilenn_step_s = median(agile_s);
+  r.plain_step_s = median(plain_s);
+  r.ratio = r.agilenn_step_s / r.plain_step_s;
+  r.steps = steps;
+  r.batch = c.batch;
+  r.xai_samples = c.xai_samples;
+  return r;
 }
 
 EvalReport evaluate_run(const std::string& run_dir, const std::string& split, double alpha_override,

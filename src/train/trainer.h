@@ -35,4 +35,17 @@ struct EvalReport {
 EvalReport evaluate_run(const std::string& run_dir, const std::string& split, double alpha_override,
                         const std::string& data_dir);
 
+// `agilenn bench train-step`: AgileNN and plain training steps timed alternately on the same
+// batches of real data (networks as configured, freshly initialised; no reference stage needed).
+struct StepBenchReport {
+  double agilenn_step_s = 0;  // median
+  double plain_step_s = 0;    // median
+  double ratio = 0;           // agilenn / plain
+  int steps = 0;
+  int batch = 0;
+  int xai_samples = 0;
+  nlohmann::json to_json() const;
+};
+StepBenchReport bench_train_step(const TrainConfig& config, int steps);
+
 }  // namespace agilenn::train
