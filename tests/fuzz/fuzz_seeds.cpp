@@ -3,11 +3,8 @@
 // Each seed is a valid input in the layout that target's header comment describes (small valid
 // streams, models, images and data files made with the codec itself and tests/support's format
 // writers); libFuzzer mutates from there. run_fuzzers.sh calls it before every run.
-// jpeglib.h needs size_t and FILE declared first.
-#include <cstdio>
-#include <jpeglib.h>
-
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -105,40 +102,12 @@ void codec_seeds(const fs::path& root) {
   seed(root, "codec_rans_decode_fuzz", "stream", cat(cat(header, count_bytes), stream));
 }
 
-Bytes progressive_jpeg(int height, int width) {
-  const Bytes pixels = make_image(height, width, 3, 9);
-  jpeg_compress_struct cinfo{};
-  jpeg_error_mgr jerr{};
-  cinfo.err = jpeg_std_error(&jerr);
-  jpeg_create_compress(&cinfo);
-  unsigned char* out = nullptr;
-  unsigned long out_size = 0;
-  jpeg_mem_dest(&cinfo, &out, &out_size);
-  cinfo.image_width = static_cast<JDIMENSION>(width);
-  cinfo.image_height = static_cast<JDIMENSION>(height);
-  cinfo.input_components = 3;
-  cinfo.in_color_space = JCS_RGB;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_quality(&cinfo, 60, TRUE);
-  jpeg_simple_progression(&cinfo);
-  jpeg_start_compress(&cinfo, TRUE);
-  while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = const_cast<uint8_t*>(pixels.data()) + static_cast<size_t>(cinfo.next_scanline) * width * 3;
-    jpeg_write_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  Bytes bytes(out, out + out_size);
-  jpeg_destroy_compress(&cinfo);
-  std::free(out);
-  return bytes;
-}
-
 void data_seeds(const fs::path& root, const fs::path& scratch) {
   using namespace agilenn::testing;
   const std::string image_target = "train_data_image_decode_fuzz";
   seed(root, image_target, "rgb.jpg", encode_jpeg(make_image(12, 10, 3, 1), 12, 10, 3, 75));
   seed(root, image_target, "grey.jpg", encode_jpeg(make_image(9, 16, 1, 2), 9, 16, 1, 90));
-  seed(root, image_target, "progressive.jpg", progressive_jpeg(16, 16));
+  seed(root, image_target, "progressive.jpg", encode_jpeg(make_image(16, 16, 3, 9), 16, 16, 3, 60, /*progressive=*/true));
   for (int channels = 1; channels <= 4; ++channels) {
     const fs::path png = scratch / ("c" + std::to_string(channels) + ".png");
     write_png(png, make_image(6, 5, channels, 3), 6, 5, channels);

@@ -35,7 +35,7 @@ std::vector<uint8_t> make_image(int height, int width, int channels, uint32_t se
 }
 
 std::vector<uint8_t> encode_jpeg(const std::vector<uint8_t>& hwc, int height, int width, int channels,
-                                 int quality) {
+                                 int quality, bool progressive) {
   jpeg_compress_struct cinfo{};
   jpeg_error_mgr jerr{};
   cinfo.err = jpeg_std_error(&jerr);
@@ -49,6 +49,7 @@ std::vector<uint8_t> encode_jpeg(const std::vector<uint8_t>& hwc, int height, in
   cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, quality, TRUE);
+  if (progressive) jpeg_simple_progression(&cinfo);
   jpeg_start_compress(&cinfo, TRUE);
   while (cinfo.next_scanline < cinfo.image_height) {
     JSAMPROW row = const_cast<uint8_t*>(hwc.data()) + static_cast<size_t>(cinfo.next_scanline) * static_cast<size_t>(width * channels);

@@ -19,7 +19,7 @@ void write_jpeg(const std::filesystem::path& path, const std::vector<uint8_t>& h
 void write_png(const std::filesystem::path& path, const std::vector<uint8_t>& hwc, int height,
                int width, int channels);
 std::vector<uint8_t> encode_jpeg(const std::vector<uint8_t>& hwc, int height, int width, int channels,
-                                 int quality = 95);
+                                 int quality = 95, bool progressive = false);
 
 // One CIFAR record: `label_bytes` labels, then 32x32 RGB as three planes (R, G, B).
 std::vector<uint8_t> cifar_record(const std::vector<uint8_t>& labels, const std::vector<uint8_t>& hwc);
