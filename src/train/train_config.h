@@ -40,7 +40,7 @@ struct TrainConfig {
   int levels = 8;
   double quant_softness = 10.0;
   double alpha_temperature = 5.0;
-  bool local_logit_bn = false;
+  bool local_logit_bn = true;    // batch norm on the Local NN logits (see docs/training.md)
 
   // XAI and losses.
   std::string xai = "ig";          // ig | saliency
