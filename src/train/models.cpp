@@ -18,8 +18,8 @@ int make_divisible(double v, int divisor = 8) {
   return rounded;
 }
 
-torch::Tensor index_tensor(const std::vector<int64_t>& order) {
-  return torch::tensor(order, torch::kLong);
+torch::Tensor index_tensor(const std::vector<int64_t>& order, const torch::Device& device) {
+  return torch::tensor(order, torch::kLong).to(device);
 }
 
 void check_permutation(const std::vector<int64_t>& order, int64_t n) {
@@ -79,7 +79,7 @@ torch::Tensor FeatureExtractorImpl::forward(const torch::Tensor& images) {
 
 void FeatureExtractorImpl::permute_output_channels(const std::vector<int64_t>& order) {
   check_permutation(order, options_.out_channels);
-  const torch::Tensor idx = index_tensor(order);
+  const torch::Tensor idx = index_tensor(order, pw2->weight.device());
   torch::NoGradGuard no_grad;
   pw2->weight.set_data(pw2->weight.index_select(0, idx).clone());
   for (torch::Tensor* t : {&bn2->weight, &bn2->bias, &bn2->running_mean, &bn2->running_var}) {
@@ -150,7 +150,7 @@ void ReferenceNNImpl::permute_input_channels(const std::vector<int64_t>& order) 
   auto first = body[0]->as<nn::Conv2d>();
   check_permutation(order, first->weight.size(1));
   torch::NoGradGuard no_grad;
-  first->weight.set_data(first->weight.index_select(1, index_tensor(order)).clone());
+  first->weight.set_data(first->weight.index_select(1, index_tensor(order, first->weight.device())).clone());
 }
 
 FeatureQuantizerImpl::FeatureQuantizerImpl(const QuantizerOptions& o) : softness(o.softness) {
