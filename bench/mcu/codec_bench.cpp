@@ -7,6 +7,7 @@
 // The map is the synthetic codec vector (tests/codec/codec_vectors.h); each encoding is checked
 // against its expected size and every datagram is parsed and authenticated afterwards, so the
 // bench cannot silently time a failing coder.
+#include "bsp/board.h"
 #include "bsp/console.h"
 #include "bsp/stage.h"
 #include "codec/lzw.h"
@@ -101,6 +102,13 @@ int main() {
     agn_console_puts(" bytes\n");
     if (status[i] != AGN_OK || sizes[i] != expected[i]) ++failures;
   }
+  agn_console_puts("memory: flash ");
+  agn_console_put_u64(agn_board_flash_used());
+  agn_console_puts(" bytes, static SRAM ");
+  agn_console_put_u64(agn_board_sram_static());
+  agn_console_puts(" bytes, stack high-water ");
+  agn_console_put_u64(agn_board_stack_high_water());
+  agn_console_puts(" bytes\n");
   agn_console_puts("framing: ");
   agn_console_put_u64(fragments);
   agn_console_puts(" datagrams\n");
