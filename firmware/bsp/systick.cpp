@@ -23,9 +23,16 @@ void agn_systick_start(void) {
   s.ctrl = 0;
   s.load = kPeriodMask;
   s.val = 0;  // any write clears the counter: it reads 0 until the next tick reloads it
-  g_ticks = 0;
-  g_last_val = 0;
   s.ctrl = (1u << 0) | (1u << 2);
+  // Wait for that reload, so that the first read starts from a running counter. (In QEMU without
+  // -icount the reload happens when the host's timer fires, which may be thousands of
+  // instructions later.)
+  uint32_t val;
+  do {
+    val = s.val & kPeriodMask;
+  } while (val == 0);
+  g_ticks = 0;
+  g_last_val = val;
 }
 
 uint64_t agn_systick_read(void) {

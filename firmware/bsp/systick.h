@@ -17,7 +17,7 @@ extern "C" {
 
 #define AGN_SYSTICK_ICOUNT_INSTRUCTIONS_PER_TICK 40  // 1 ns per instruction at 25 MHz
 
-// Starts (or restarts) the counter at 0 on the processor clock.
+// Starts (or restarts) the counter at 0 on the processor clock; returns once it runs.
 void agn_systick_start(void);
 // Ticks since agn_systick_start. Call it at least once every 2^24 ticks (the 24-bit counter's
 // period) so that no wrap is missed.
