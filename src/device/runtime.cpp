@@ -61,9 +61,15 @@ bool codecs_valid(const agn_model* m, unsigned codecs) {
   return !(codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) || m->rans != nullptr;
 }
 
+// Stage bookkeeping: enter() tells the stage hook which stage begins, mark() adds the clock ticks
+// since the previous mark to a stage's counter.
 class Ticker {
  public:
   explicit Ticker(const agn_runtime* rt) : rt_(rt), last_(rt->clock ? rt->clock(rt->clock_context) : 0) {}
+  ~Ticker() { enter(AGN_RUNTIME_STAGE_DONE); }
+  void enter(unsigned stage) {
+    if (rt_->stage_hook != nullptr) rt_->stage_hook(rt_->stage_context, stage);
+  }
   // Adds the ticks since the previous mark to *counter.
   void mark(uint64_t* counter) {
     if (rt_->clock == nullptr) return;
@@ -102,10 +108,12 @@ void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
       const agn_layer& next = m->layers[i + 1];
       out = rt->rings[i + 1] + (r % next.kernel) * (size_t{next.in_width} * next.in_channels);
     }
+    ticker->enter(AGN_RUNTIME_STAGE_LAYER + i);
     kernel(&l, rows, out);
     ticker->mark(&rt->ticks.layer[i]);
     ++rt->next_row[i];
     if (last_layer) {
+      ticker->enter(AGN_RUNTIME_STAGE_SPLIT);
       rt->kernels->split_row(m, rt->feature_row, static_cast<unsigned>(r), rt->pool_sums, rt->symbols);
       ticker->mark(&rt->ticks.split);
     } else {
@@ -175,6 +183,11 @@ extern "C" void agn_runtime_set_clock(agn_runtime* rt, agn_clock_fn clock, void*
   rt->clock_context = context;
 }
 
+extern "C" void agn_runtime_set_stage_hook(agn_runtime* rt, agn_stage_hook hook, void* context) {
+  rt->stage_hook = hook;
+  rt->stage_context = context;
+}
+
 extern "C" agn_status agn_runtime_run(agn_runtime* rt, const uint8_t* image, size_t image_size, int8_t* logits,
                                       size_t logits_cap) {
   if (rt == nullptr || rt->model == nullptr) return AGN_ERR_ARG;
@@ -195,12 +208,14 @@ extern "C" agn_status agn_runtime_run(agn_runtime* rt, const uint8_t* image, siz
   const size_t row_bytes = size_t{first.in_width} * first.in_channels;
   for (unsigned y = 0; y < m->input_height; ++y) {
     // Pixel p becomes the int8 value p - 128 (model_format.h, INPUT section).
+    ticker.enter(AGN_RUNTIME_STAGE_INPUT);
     int8_t* dst = rt->rings[0] + (y % first.kernel) * row_bytes;
     const uint8_t* src = image + y * row_bytes;
     for (size_t j = 0; j < row_bytes; ++j) dst[j] = static_cast<int8_t>(src[j] - 128);
     ticker.mark(&rt->ticks.input);
     push_row(rt, 0, y, &ticker);
   }
+  ticker.enter(AGN_RUNTIME_STAGE_LOCAL);
   rt->kernels->local(&m->local, rt->pool_sums, rt->pooled, logits);
   ticker.mark(&rt->ticks.local);
   if (rt->clock != nullptr) ++rt->ticks.runs;
@@ -238,6 +253,7 @@ extern "C" agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8
   }
   const agn_model* m = rt->model;
   Ticker ticker(rt);
+  ticker.enter(AGN_RUNTIME_STAGE_ENCODE);
   agn_status st = AGN_OK;
   switch (codec) {
     case AGN_CODEC_RAW:

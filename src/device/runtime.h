@@ -43,6 +43,20 @@ typedef enum agn_codec {
 
 typedef uint64_t (*agn_clock_fn)(void* context);
 
+// Stages of a run, as the stage hook sees them (agn_runtime_set_stage_hook).
+typedef enum agn_runtime_stage {
+  AGN_RUNTIME_STAGE_INPUT = 0,                                  // pixels to int8
+  AGN_RUNTIME_STAGE_LAYER = 1,                                  // + i: extractor layer i's kernel
+  AGN_RUNTIME_STAGE_SPLIT = AGN_RUNTIME_STAGE_LAYER + AGN_MODEL_MAX_LAYERS,  // pooling sums + quantizer
+  AGN_RUNTIME_STAGE_LOCAL,                                      // pooling requantisation + dense
+  AGN_RUNTIME_STAGE_ENCODE,                                     // agn_runtime_encode's coder
+  AGN_RUNTIME_STAGE_DONE,                                       // back in the caller
+} agn_runtime_stage;
+
+// Called as each stage begins (and with AGN_RUNTIME_STAGE_DONE when run or encode returns), so
+// that firmware can attribute executed instructions per stage without a clock.
+typedef void (*agn_stage_hook)(void* context, unsigned stage);
+
 typedef struct agn_stage_ticks {
   uint64_t input;                        // pixels to int8
   uint64_t layer[AGN_MODEL_MAX_LAYERS];  // each extractor layer's kernel
@@ -66,6 +80,8 @@ typedef struct agn_runtime {
   int has_symbols;
   agn_clock_fn clock;
   void* clock_context;
+  agn_stage_hook stage_hook;
+  void* stage_context;
   agn_stage_ticks ticks;
   char error[AGN_MODEL_ERROR_SIZE];
 } agn_runtime;
@@ -83,6 +99,9 @@ agn_status agn_runtime_init(agn_runtime* runtime, const agn_model* model, unsign
 
 // Records elapsed ticks per stage in runtime->ticks from now on (null clock: stop timing).
 void agn_runtime_set_clock(agn_runtime* runtime, agn_clock_fn clock, void* context);
+
+// Calls `hook` as each stage begins from now on (null hook: stop).
+void agn_runtime_set_stage_hook(agn_runtime* runtime, agn_stage_hook hook, void* context);
 
 // Runs the extractor, the split and the Local NN on one image (u8 HWC, exactly
 // input_height * input_width * input_channels bytes). Writes model->local.classes int8 logits
