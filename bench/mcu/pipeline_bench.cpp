@@ -36,6 +36,8 @@ struct Table {
 };
 const Table kTables[] = {
     {"reference", &agn_kernels_reference},
+    {"cm7-unfused", &agn_kernels_cm7_unfused},
+    {"cm7", &agn_kernels_cm7},
 };
 constexpr unsigned kTableCount = sizeof(kTables) / sizeof(kTables[0]);
 
@@ -108,7 +110,7 @@ int main() {
   size_t payload = 0;
   for (unsigned t = 0; t < kTableCount; ++t) {
     size_t arena_size = 0;
-    agn_runtime_arena_size(&g_model, AGN_CODEC_BIT(codec), &arena_size);
+    agn_runtime_kernel_arena_size(&g_model, AGN_CODEC_BIT(codec), kTables[t].kernels, &arena_size);
     if (arena_size > kArenaCapacity ||
         agn_runtime_init(&g_runtime, &g_model, AGN_CODEC_BIT(codec), kTables[t].kernels, g_arena, kArenaCapacity) !=
             AGN_OK) {

@@ -5,7 +5,8 @@
 // agn_runtime_arena_size; the runtime never allocates. Arena layout (each part 4-byte aligned):
 //   1. symbols: model->symbol_count bytes, one symbol per byte, channel-major (codec/rans.h);
 //      they stay valid from agn_runtime_run until the next run.
-//   2. a region shared by two phases:
+//   2. the kernel table's state (kernels.h: state_size/prepare; none for the reference kernels).
+//   3. a region shared by two phases:
 //      a. while running the extractor: pooling sums (int32[k]), pooled values (int8[k]), for each
 //         layer a ring of `kernel` input rows (in_width * in_channels bytes each), and one
 //         feature-map row (feature_width * C bytes). The full H x W x C map is never held.
@@ -76,6 +77,7 @@ typedef struct agn_runtime {
   int8_t* rings[AGN_MODEL_MAX_LAYERS];
   int8_t* feature_row;
   void* codec_state;
+  void* kernel_state;  // null if the kernel table has none
   uint16_t next_row[AGN_MODEL_MAX_LAYERS];  // next output row of each layer during a run
   int has_symbols;
   agn_clock_fn clock;
@@ -86,8 +88,12 @@ typedef struct agn_runtime {
   char error[AGN_MODEL_ERROR_SIZE];
 } agn_runtime;
 
-// Bytes of arena the runtime needs for `model` and the codecs in `codecs` (AGN_CODEC_BIT mask;
-// AGN_CODEC_RANS needs a RANS section). Errors: AGN_ERR_ARG.
+// Bytes of arena the runtime needs for `model`, the codecs in `codecs` (AGN_CODEC_BIT mask;
+// AGN_CODEC_RANS needs a RANS section) and `kernels` (null: the reference kernels).
+// Errors: AGN_ERR_ARG.
+agn_status agn_runtime_kernel_arena_size(const agn_model* model, unsigned codecs, const agn_kernel_table* kernels,
+                                         size_t* size);
+// The same for the reference kernels (what the model file's header records).
 agn_status agn_runtime_arena_size(const agn_model* model, unsigned codecs, size_t* size);
 
 // Lays the arena out for `model` (loaded with agn_model_load; it must outlive the runtime) and

@@ -31,6 +31,8 @@ struct Table {
 };
 const Table kTables[] = {
     {"reference", &agn_kernels_reference},
+    {"cm7-unfused", &agn_kernels_cm7_unfused},
+    {"cm7", &agn_kernels_cm7},
 };
 
 // Reads the vectors file named by the last word of the command line; returns its size or 0.
@@ -52,7 +54,7 @@ void check_table(const Table& table, const uint8_t* records, unsigned count, siz
   agn_console_puts(table.name);
   agn_console_puts("\n");
   size_t arena_size = 0;
-  AGN_CHECK_EQ(agn_runtime_arena_size(&g_model, AGN_CODECS_ALL, &arena_size), AGN_OK);
+  AGN_CHECK_EQ(agn_runtime_kernel_arena_size(&g_model, AGN_CODECS_ALL, table.kernels, &arena_size), AGN_OK);
   AGN_CHECK(arena_size <= sizeof(g_arena));
   if (!AGN_CHECK_EQ(agn_runtime_init(&g_runtime, &g_model, AGN_CODECS_ALL, table.kernels, g_arena, sizeof(g_arena)),
                     AGN_OK)) {
