@@ -151,6 +151,13 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, torch::nn::Module*>> float_device_modules(train::AgileNet& net) {
+  return {{"extractor", net->extractor.ptr().get()},
+          {"local", net->local.ptr().get()},
+          {"quantizer", net->quantizer.ptr().get()},
+          {"alpha", net->alpha.ptr().get()}};
+}
+
 std::vector<uint8_t> device_image(const data::ImageSet& set, size_t i) {
   const uint8_t* src = set.image(i);
   if (set.channels == 3) return std::vector<uint8_t>(src, src + set.image_bytes());
@@ -480,10 +487,13 @@ ExportReport run_export(const ExportOptions& o) {
   const std::vector<uint8_t> golden_bytes = write_golden(golden);
   write_file_atomic(out / "golden.bin", std::string_view(reinterpret_cast<const char*>(golden_bytes.data()), golden_bytes.size()));
   save_remote_model(out, net, c, d.train_set.classes, tables.model, last.out_height, last.out_width);
-  write_file_atomic(out / "float.pt", [&](const fs::path& tmp) {
-    torch::serialize::OutputArchive archive, sub;
-    net->save(sub);
-    archive.write("net", sub);
+  write_file_atomic(out / "float_device.pt", [&](const fs::path& tmp) {
+    torch::serialize::OutputArchive archive;
+    for (const auto& [name, module] : float_device_modules(net)) {
+      torch::serialize::OutputArchive sub;
+      module->save(sub);
+      archive.write(name, sub);
+    }
     archive.save_to(tmp.string());
   });
   write_file_atomic(out / "train_config.json", train::to_json(c).dump(2) + "\n");

@@ -27,7 +27,8 @@
 //   agilenn_model.h/.cpp  the model as a const array for firmware (generated C++)
 //   golden.bin            golden vectors (export/golden.h) for the first test images
 //   remote.pt, remote.json, rans.bin   the remote half (export/remote_model.h)
-//   float.pt              the float AgileNN network (module "net"), for infer's float pipeline
+//   float_device.pt       the float device half (modules "extractor", "local", "quantizer",
+//                         "alpha"); with remote.pt it rebuilds the float network for infer
 //   train_config.json     the run's resolved training configuration (data set, split, seed)
 //   export.json           the summary (sizes, calibration, per-layer MACs) that --json prints
 // Every file is written atomically.
@@ -89,6 +90,9 @@ RansTables learn_rans_tables(const modelfile::ModelSpec& spec, const data::Image
 void save_remote_model(const std::filesystem::path& out, train::AgileNet& net, const train::TrainConfig& config,
                        const std::vector<std::string>& class_names, const std::vector<uint8_t>& rans_model,
                        int feature_height, int feature_width);
+
+// The float network's device-half modules by their name in float_device.pt.
+std::vector<std::pair<std::string, torch::nn::Module*>> float_device_modules(train::AgileNet& net);
 
 struct LayerReport {
   std::string name, op;
