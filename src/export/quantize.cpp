@@ -60,8 +60,10 @@ int32_t rounding_divide_by_pot(int32_t x, int exponent) {
 int32_t multiply_by_quantized_multiplier(int32_t acc, int32_t multiplier, int32_t shift) {
   const int left = shift > 0 ? shift : 0;
   const int right = shift > 0 ? 0 : -shift;
-  // Wraps like TFLite's `x * (1 << left_shift)` would; exported multipliers are below 1 (left = 0).
-  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(acc) << left);
+  // TFLite's `x * (1 << left_shift)` may overflow; the model format saturates instead.
+  const int64_t wide = static_cast<int64_t>(acc) * (int64_t{1} << left);
+  const int32_t shifted = static_cast<int32_t>(
+      std::clamp<int64_t>(wide, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
   return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right);
 }
 

@@ -47,7 +47,8 @@ Multiplier quantize_multiplier(double real);
 int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b);
 // x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31].
 int32_t rounding_divide_by_pot(int32_t x, int exponent);
-// RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc * 2^max(shift, 0), M), max(-shift, 0)).
+// RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc * 2^max(shift, 0), M), max(-shift, 0)),
+// with acc * 2^shift saturated to int32 (model_format.h).
 int32_t multiply_by_quantized_multiplier(int32_t acc, int32_t multiplier, int32_t shift);
 
 // Per-channel symmetric weights: `weights` holds `channels` rows of equal length, row c is

@@ -75,6 +75,8 @@ TEST(FixedPoint, MultiplyByQuantizedMultiplier) {
   // A left shift: 100 * 3.0 (M = 0.75 * 2^31, shift 2) = 300.
   EXPECT_EQ(multiply_by_quantized_multiplier(100, 1610612736, 2), 300);
   EXPECT_EQ(multiply_by_quantized_multiplier(12345, 0, 0), 0);
+  // acc * 2^shift saturates: 2^30 * 4 -> INT32_MAX, times 0.75 = 1610612735.25 -> 1610612735.
+  EXPECT_EQ(multiply_by_quantized_multiplier(1 << 30, 1610612736, 2), 1610612735);
 }
 
 TEST(ActivationParams, ChooseFromRanges) {
