@@ -57,12 +57,12 @@ FloatStages float_stages(train::AgileNet& net, const torch::Tensor& x) {
   return s;
 }
 
-Multiplier checked_multiplier(double real, const std::string& where) {
-  const Multiplier m = quantize_multiplier(real);
-  if (m.shift < AGN_MODEL_MIN_SHIFT || m.shift > AGN_MODEL_MAX_SHIFT) {
-    throw std::runtime_error(where + ": requantisation multiplier " + std::to_string(real) + " is outside the model format's shift range");
+modelfile::QuantizedMultiplier checked_multiplier(double real, const std::string& where) {
+  try {
+    return modelfile::quantize_multiplier(real);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(where + ": " + e.what());
   }
-  return m;
 }
 
 // Quantises per-output-channel float weights (rows of `row` values, already folded) and biases
@@ -78,7 +78,7 @@ void fill_weights(LayerSpec& l, const std::vector<float>& rows, const std::vecto
   for (int c = 0; c < l.out_channels; ++c) {
     const double acc_scale = in_scale * w.scale[static_cast<size_t>(c)];
     l.bias.push_back(quantize_bias(bias[static_cast<size_t>(c)], acc_scale));
-    const Multiplier m = checked_multiplier(acc_scale / out.scale, name + " channel " + std::to_string(c));
+    const modelfile::QuantizedMultiplier m = checked_multiplier(acc_scale / out.scale, name + " channel " + std::to_string(c));
     l.multiplier.push_back(m.multiplier);
     l.shift.push_back(m.shift);
   }
@@ -268,7 +268,7 @@ QuantizedNetwork quantize_network(train::AgileNet& net, const train::RunData& d,
   local.in_channels = k;
   local.classes = classes;
   const int64_t plane = static_cast<int64_t>(pw2.out_height) * pw2.out_width;
-  const Multiplier pool_m = checked_multiplier(p_f.scale / (static_cast<double>(plane) * p_pool.scale), "pooling");
+  const modelfile::QuantizedMultiplier pool_m = checked_multiplier(p_f.scale / (static_cast<double>(plane) * p_pool.scale), "pooling");
   local.pool_multiplier = pool_m.multiplier;
   local.pool_shift = pool_m.shift;
   local.pool_zero_point = p_pool.zero_point;
@@ -290,7 +290,7 @@ QuantizedNetwork quantize_network(train::AgileNet& net, const train::RunData& d,
   for (size_t j = 0; j < static_cast<size_t>(classes); ++j) {
     const double acc_scale = p_pool.scale * fcq.scale[j];
     local.bias.push_back(quantize_bias(fc_b[j], acc_scale));
-    const Multiplier m = checked_multiplier(acc_scale / p_logits.scale, "local dense class " + std::to_string(j));
+    const modelfile::QuantizedMultiplier m = checked_multiplier(acc_scale / p_logits.scale, "local dense class " + std::to_string(j));
     local.multiplier.push_back(m.multiplier);
     local.shift.push_back(m.shift);
   }

@@ -27,22 +27,6 @@ ActivationParams choose_activation_params(double min, double max) {
   return p;
 }
 
-Multiplier quantize_multiplier(double real) {
-  if (!std::isfinite(real) || real < 0 || real >= 2147483648.0) {
-    throw std::invalid_argument("requantisation multiplier " + std::to_string(real) + " is outside [0, 2^31)");
-  }
-  if (real == 0) return {};
-  int exponent = 0;
-  const double mantissa = std::frexp(real, &exponent);  // real = mantissa * 2^exponent, [0.5, 1)
-  int64_t q = std::llround(mantissa * 2147483648.0);
-  if (q == (int64_t{1} << 31)) {
-    q /= 2;
-    ++exponent;
-  }
-  if (exponent < -31) return {};
-  return {static_cast<int32_t>(q), exponent};
-}
-
 int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
   if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
   const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);

@@ -7,8 +7,9 @@
 //   4. Requantisation of an int32 accumulator to the output:
 //        out = clamp(zp_out + multiply_by_quantized_multiplier(acc, M, shift), act_min, act_max)
 //      with the real multiplier input_scale * weight_scale[c] / output_scale = M * 2^(shift - 31),
-//      M in [2^30, 2^31) (a Q31 number in [0.5, 1)); rounding is TFLite's reference rounding
-//      (saturating rounding doubling high multiply, then rounding divide by a power of two).
+//      M in [2^30, 2^31) (a Q31 number in [0.5, 1); modelfile::quantize_multiplier computes it);
+//      rounding is TFLite's reference rounding (saturating rounding doubling high multiply, then
+//      rounding divide by a power of two).
 // These functions are the exporter's independent integer simulation; src/device has its own.
 #pragma once
 
@@ -30,16 +31,6 @@ struct ActivationParams {
 // A range of width 0 gives scale 1, zero point 0. Throws std::invalid_argument if min > max or
 // a bound is not finite.
 ActivationParams choose_activation_params(double min, double max);
-
-struct Multiplier {
-  int32_t multiplier = 0;  // Q31, in [2^30, 2^31), or 0 for a real multiplier of 0
-  int32_t shift = 0;       // real = multiplier * 2^(shift - 31)
-};
-
-// TFLite's QuantizeMultiplier: frexp, round the mantissa to Q31 (a mantissa that rounds up to 2^31
-// becomes 2^30 with shift + 1). Multipliers below 2^-31 become {0, 0}. Throws
-// std::invalid_argument for a negative or non-finite value, or one of 2^31 or more.
-Multiplier quantize_multiplier(double real);
 
 // (a * b + nudge) / 2^31 with C++'s truncating division, nudge = 2^30 if a * b >= 0 else
 // 1 - 2^30: round to nearest, a positive half away from zero, a negative exact half toward zero

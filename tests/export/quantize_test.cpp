@@ -1,4 +1,5 @@
-// The exporter's quantisation helpers against values worked out by hand from TFLite's formulas.
+// The exporter's quantisation helpers (and modelfile::quantize_multiplier, which it uses) against
+// values worked out by hand from TFLite's formulas.
 #include "export/quantize.h"
 
 #include <gtest/gtest.h>
@@ -7,8 +8,13 @@
 #include <limits>
 #include <stdexcept>
 
+#include "modelfile/model_spec.h"
+
 namespace agilenn::exporter {
 namespace {
+
+using modelfile::quantize_multiplier;
+using Multiplier = modelfile::QuantizedMultiplier;
 
 TEST(QuantizeMultiplier, PowersOfTwo) {
   EXPECT_EQ(quantize_multiplier(0.5).multiplier, 1 << 30);
@@ -45,7 +51,7 @@ TEST(QuantizeMultiplier, TinyZeroAndInvalid) {
   EXPECT_EQ(quantize_multiplier(std::ldexp(1.0, -40)).multiplier, 0);  // below 2^-31 (frexp exponent -39)
   EXPECT_THROW(quantize_multiplier(-0.1), std::invalid_argument);
   EXPECT_THROW(quantize_multiplier(std::nan("")), std::invalid_argument);
-  EXPECT_THROW(quantize_multiplier(4e9), std::invalid_argument);
+  EXPECT_THROW(quantize_multiplier(4e9), std::invalid_argument);  // beyond the format's shift 30
 }
 
 TEST(FixedPoint, SaturatingRoundingDoublingHighMul) {
