@@ -473,7 +473,8 @@ ExportReport run_export(const ExportOptions& o) {
     r.layers.push_back({kNames[i], op_name(l.op), l.in_height, l.in_width, l.in_channels, l.out_height, l.out_width,
                         l.out_channels, out_px * per_px, static_cast<int64_t>(l.weights.size() + 12 * l.bias.size())});
   }
-  r.layers.push_back({"pool", "average", last.out_height, last.out_width, r.k, 1, 1, r.k, static_cast<int64_t>(r.plane) * r.k, 0});
+  // Pooling adds, it does not multiply: 0 MACs (as agn_model_count_macs counts).
+  r.layers.push_back({"pool", "average", last.out_height, last.out_width, r.k, 1, 1, r.k, 0, 0});
   r.layers.push_back({"dense", "dense", 1, 1, r.k, 1, 1, r.classes, static_cast<int64_t>(r.k) * r.classes,
                       static_cast<int64_t>(q.spec.local.weights.size() + 12 * q.spec.local.bias.size())});
   for (const LayerReport& l : r.layers) r.macs += l.macs;

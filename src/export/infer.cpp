@@ -252,7 +252,11 @@ InferReport run_infer(const InferOptions& o, RemoteBackend& backend) {
   train::AgileNet net = load_float_network(dir, c, d.classes);
   Decoders decoders(m);
 
+  // --n takes evenly spaced images of the split: data sets often store the test images sorted by
+  // class, so the first n would be a biased sample.
   const size_t n = o.count > 0 ? std::min<size_t>(static_cast<size_t>(o.count), d.test.size()) : d.test.size();
+  std::vector<size_t> images(n);
+  for (size_t i = 0; i < n; ++i) images[i] = d.test[i * d.test.size() / n];
   const size_t classes = m.local.classes;
   static const char* kCodecs[] = {"raw", "lzw_fixed", "lzw_variable", "rans", "zstd", "gzip"};
   static const agn_codec kDeviceCodecs[] = {AGN_CODEC_RAW, AGN_CODEC_LZW_FIXED, AGN_CODEC_LZW_VARIABLE, AGN_CODEC_RANS};
@@ -271,7 +275,7 @@ InferReport run_infer(const InferOptions& o, RemoteBackend& backend) {
     std::vector<std::vector<uint8_t>> payloads(b);
     std::vector<int8_t> logits;
     for (size_t i = 0; i < b; ++i) {
-      const size_t idx = d.test[start + i];
+      const size_t idx = images[start + i];
       const std::vector<uint8_t> image = device_image(d.test_set, idx);
       auto t = Clock::now();
       device.run(image, logits);
@@ -296,7 +300,7 @@ InferReport run_infer(const InferOptions& o, RemoteBackend& backend) {
     stage_ms[kCodecCount + 1] += ms_since(t);
     if (remote.size() != b) throw std::runtime_error("remote backend answered " + std::to_string(remote.size()) + " of " + std::to_string(b) + " images");
     for (size_t i = 0; i < b; ++i) {
-      const int32_t label = d.test_set.labels[d.test[start + i]];
+      const int32_t label = d.test_set.labels[images[start + i]];
       std::vector<float> final = local[i];
       if (remote[i] && remote[i]->size() == classes) {
         ++answered;
@@ -308,8 +312,8 @@ InferReport run_infer(const InferOptions& o, RemoteBackend& backend) {
     t = Clock::now();
     {
       torch::NoGradGuard no_grad;
-      const torch::Tensor x = train::make_images(d.test_set, d.test.data() + start, b, d, nullptr, 0);
-      const torch::Tensor y = train::make_labels(d.test_set, d.test.data() + start, b);
+      const torch::Tensor x = train::make_images(d.test_set, images.data() + start, b, d, nullptr, 0);
+      const torch::Tensor y = train::make_labels(d.test_set, images.data() + start, b);
       const train::AgileOutput out = net->forward(x);
       float_final += out.final.argmax(1).eq(y).sum().item<int64_t>();
       float_local += out.local.argmax(1).eq(y).sum().item<int64_t>();

@@ -46,7 +46,7 @@ class InProcessRemote : public RemoteBackend {
 
 struct InferOptions {
   std::string model_dir;   // export folder written by agilenn export
-  int64_t count = 0;       // test images to run (0 = the whole test split)
+  int64_t count = 0;       // test images to run, evenly spaced over the test split (0 = all)
   int batch = 256;         // images per backend call and per float batch
   std::string data_dir;    // "" = the run's data folder
 };
@@ -70,7 +70,7 @@ struct InferReport {
   nlohmann::json to_json() const;
 };
 
-// Runs the pipeline on the first `count` images of the run's test split. Throws
+// Runs the pipeline on `count` evenly spaced images of the run's test split. Throws
 // std::runtime_error naming the file for a missing or inconsistent export folder, and when a
 // codec's payload does not decode to the symbols it encoded.
 InferReport run_infer(const InferOptions& options, RemoteBackend& backend);
