@@ -13,6 +13,8 @@ packages=(
   libjpeg62-turbo-dev libpng-dev zlib1g-dev libzstd-dev libmatio-dev libarchive-dev libstb-dev fonts-dejavu-core
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev  # the fuzz preset: clang with libFuzzer and the sanitizer runtimes
+  # the cortex-m7 preset: cross compiler, C library and C++ headers, and the emulated board
+  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
 )
 
 missing=()

@@ -56,6 +56,7 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   bind_option(cmd, a, "--extractor-stride", &TrainConfig::extractor_stride, "First conv's stride (3: the paper's 96x96 geometry)");
   bind_option(cmd, a, "--remote-width", &TrainConfig::remote_width, "Remote NN (MobileNetV2) width multiplier");
   bind_option(cmd, a, "--reference-width", &TrainConfig::reference_width, "Reference NN base width");
+  bind_option(cmd, a, "--reference-stride", &TrainConfig::reference_stride, "Reference NN first conv stride (1 or 2)");
   bind_option(cmd, a, "--levels", &TrainConfig::levels, "Feature quantizer levels");
   bind_option(cmd, a, "--quant-softness", &TrainConfig::quant_softness, "Soft quantizer sigma");
   bind_option(cmd, a, "--alpha-temperature", &TrainConfig::alpha_temperature, "T in alpha = sigmoid(w / T)");
@@ -67,6 +68,7 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   bind_option(cmd, a, "--lambda", &TrainConfig::lambda, "Weight of the prediction loss");
   bind_option(cmd, a, "--disorder", &TrainConfig::disorder, "channel (Eq. 1) | element (the authors' per-element variant)");
   bind_option(cmd, a, "--rate-weight", &TrainConfig::rate_weight, "Weight of the estimated bits of the remote symbols (0 = paper)");
+  bind_option(cmd, a, "--local-weight", &TrainConfig::local_weight, "Weight of an extra CE on the Local NN alone (0 = paper)");
   bind_option(cmd, a, "--reference-mode", &TrainConfig::reference_mode,
        "adapt: the reference keeps learning the current features (detached) | frozen: the authors' recipe");
   bind_option(cmd, a, "--channel-score", &TrainConfig::channel_score, "topk: Algorithm 1's frequency | mean: mean importance");

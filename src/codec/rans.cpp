@@ -25,6 +25,49 @@ bool valid_layout(const agn_rans_model* model, size_t count, size_t plane_size) 
   return channels <= model->channels;
 }
 
+// One channel's coding tables, indexed by symbol, gathered so that the hot loop needs no
+// address arithmetic. With q = x / f the coding step x' = (q << scale_bits) + x % f + cum is
+// computed as x + q * (M - f) + cum (one multiply-accumulate).
+struct EncodeTables {
+  uint32_t x_max[AGN_RANS_MAX_LEVELS];  // x >= ((2^23 >> scale_bits) << 8) * f leaves [2^23, 2^31)
+  uint32_t freq[AGN_RANS_MAX_LEVELS];
+  uint32_t complement[AGN_RANS_MAX_LEVELS];  // M - f
+  uint32_t cum[AGN_RANS_MAX_LEVELS];
+};
+
+// Encodes the symbols [begin, end) from the last, updating the state *x and the output
+// position *p (bytes go downwards, never below `out`). A function of its own so that the
+// compiler keeps the loop's few variables in registers: it is the device's hot loop.
+__attribute__((noinline)) agn_status encode_plane(const EncodeTables* t, unsigned levels,
+                                                  const uint8_t* begin, const uint8_t* end,
+                                                  uint8_t* out, uint8_t** p, uint32_t* x) {
+  uint8_t* q_out = *p;
+  uint32_t state = *x;
+  agn_status status = AGN_OK;
+  for (const uint8_t* sp = end; sp != begin;) {
+    const unsigned s = *--sp;
+    if (s >= levels) {
+      status = AGN_ERR_RANGE;
+      break;
+    }
+    const uint32_t x_max = t->x_max[s];
+    if (state >= x_max) {
+      do {
+        if (q_out == out) {
+          *p = q_out;
+          return AGN_ERR_NO_SPACE;
+        }
+        *--q_out = (uint8_t)state;
+        state >>= 8;
+      } while (state >= x_max);
+    }
+    state += (state / t->freq[s]) * t->complement[s] + t->cum[s];
+  }
+  *p = q_out;
+  *x = state;
+  return status;
+}
+
 }  // namespace
 
 extern "C" agn_status agn_rans_quantize_freqs(const uint32_t* counts, unsigned levels,
@@ -186,20 +229,24 @@ extern "C" agn_status agn_rans_encode(const agn_rans_model* model, const uint8_t
   }
   *written = 0;
   const unsigned scale_bits = model->scale_bits;
+  const unsigned levels = model->levels;
   uint8_t* p = out + out_cap;
   uint32_t x = AGN_RANS_STATE_LOW;
-  for (size_t j = count; j-- > 0;) {
-    const unsigned s = symbols[j];
-    if (s >= model->levels) return AGN_ERR_RANGE;
-    const size_t channel = j / plane_size;
-    const uint32_t f = model->freq[channel][s];
-    const uint32_t x_max = ((AGN_RANS_STATE_LOW >> scale_bits) << 8) * f;
-    while (x >= x_max) {
-      if (p == out) return AGN_ERR_NO_SPACE;
-      *--p = (uint8_t)x;
-      x >>= 8;
+  // Channel by channel from the last, with the channel's tables gathered first.
+  EncodeTables tables;
+  const size_t channels = count / plane_size + (count % plane_size != 0);
+  for (size_t c = channels; c-- > 0;) {
+    for (unsigned s = 0; s < levels; ++s) {
+      const uint32_t f = model->freq[c][s];
+      tables.x_max[s] = f << (31 - scale_bits);
+      tables.freq[s] = f;
+      tables.complement[s] = (1u << scale_bits) - f;
+      tables.cum[s] = model->cum[c][s];
     }
-    x = ((x / f) << scale_bits) + (x % f) + model->cum[channel][s];
+    const uint8_t* begin = symbols + c * plane_size;
+    const uint8_t* end = c + 1 == channels ? symbols + count : begin + plane_size;
+    const agn_status status = encode_plane(&tables, levels, begin, end, out, &p, &x);
+    if (status != AGN_OK) return status;
   }
   if ((size_t)(p - out) < 4) return AGN_ERR_NO_SPACE;
   p -= 4;

@@ -1,7 +1,11 @@
 #include "train/models.h"
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
+#include <limits>
 #include <stdexcept>
+#include <vector>
 
 namespace agilenn::train {
 namespace nn = torch::nn;
@@ -18,8 +22,8 @@ int make_divisible(double v, int divisor = 8) {
   return rounded;
 }
 
-torch::Tensor index_tensor(const std::vector<int64_t>& order) {
-  return torch::tensor(order, torch::kLong);
+torch::Tensor index_tensor(const std::vector<int64_t>& order, const torch::Device& device) {
+  return torch::tensor(order, torch::kLong).to(device);
 }
 
 void check_permutation(const std::vector<int64_t>& order, int64_t n) {
@@ -79,7 +83,7 @@ torch::Tensor FeatureExtractorImpl::forward(const torch::Tensor& images) {
 
 void FeatureExtractorImpl::permute_output_channels(const std::vector<int64_t>& order) {
   check_permutation(order, options_.out_channels);
-  const torch::Tensor idx = index_tensor(order);
+  const torch::Tensor idx = index_tensor(order, pw2->weight.device());
   torch::NoGradGuard no_grad;
   pw2->weight.set_data(pw2->weight.index_select(0, idx).clone());
   for (torch::Tensor* t : {&bn2->weight, &bn2->bias, &bn2->running_mean, &bn2->running_var}) {
@@ -127,12 +131,15 @@ torch::Tensor RemoteNNImpl::forward(const torch::Tensor& features) {
 }
 
 ReferenceNNImpl::ReferenceNNImpl(const ReferenceOptions& o) {
+  if (o.stride < 1 || o.stride > 4) {
+    throw std::invalid_argument("the reference's first stride must be in 1..4, got " + std::to_string(o.stride));
+  }
   nn::Sequential layers;
   int channels = o.in_channels;
   for (int stage = 0; stage < 3; ++stage) {
     const int out = o.base_width * (2 << stage);
     for (int i = 0; i < 2; ++i) {
-      layers->push_back(conv(channels, out, 3, stage > 0 && i == 0 ? 2 : 1));
+      layers->push_back(conv(channels, out, 3, i > 0 ? 1 : stage > 0 ? 2 : o.stride));
       layers->push_back(nn::BatchNorm2d(out));
       layers->push_back(nn::Functional(torch::relu));
       channels = out;
@@ -150,7 +157,7 @@ void ReferenceNNImpl::permute_input_channels(const std::vector<int64_t>& order) 
   auto first = body[0]->as<nn::Conv2d>();
   check_permutation(order, first->weight.size(1));
   torch::NoGradGuard no_grad;
-  first->weight.set_data(first->weight.index_select(1, index_tensor(order)).clone());
+  first->weight.set_data(first->weight.index_select(1, index_tensor(order, first->weight.device())).clone());
 }
 
 FeatureQuantizerImpl::FeatureQuantizerImpl(const QuantizerOptions& o) : softness(o.softness) {
@@ -172,8 +179,108 @@ torch::Tensor FeatureQuantizerImpl::symbols(const torch::Tensor& x) const {
   return (x.unsqueeze(-1) - levels()).abs().argmin(-1);
 }
 
+namespace {
+
+// The quantizer's forward and backward fused into one pass per element on the CPU: the composite
+// version (soft_assignment) materialises about ten [..., L] tensors per step, which made the
+// quantizer cost as much as a third of the Remote NN's step. Per element x, with levels l_j,
+// p_j = softmax_j(-s (x - l_j)^2) and soft = sum_j p_j l_j:
+//   d soft / d x   = sum_j p_j (l_j - soft) * (-2 s (x - l_j))
+//   d soft / d l_j = p_j + p_j (l_j - soft) * 2 s (x - l_j)
+// The output is the nearest level (hard); its gradient is the soft one (straight-through).
+template <typename T>
+T soft_terms(T x, const T* lv, int64_t n, T s, T* p) {
+  T best = -std::numeric_limits<T>::infinity();
+  for (int64_t j = 0; j < n; ++j) {
+    p[j] = -s * (x - lv[j]) * (x - lv[j]);
+    best = std::max(best, p[j]);
+  }
+  T sum = 0, soft = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    p[j] = std::exp(p[j] - best);
+    sum += p[j];
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    p[j] /= sum;
+    soft += p[j] * lv[j];
+  }
+  return soft;
+}
+
+class FusedQuantize : public torch::autograd::Function<FusedQuantize> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& levels,
+                               double softness) {
+    const torch::Tensor xc = x.contiguous();
+    const torch::Tensor lc = levels.contiguous();
+    ctx->save_for_backward({xc, lc});
+    ctx->saved_data["softness"] = softness;
+    torch::Tensor out = torch::empty_like(xc);
+    AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "fused_quantize", [&] {
+      const scalar_t* xs = xc.data_ptr<scalar_t>();
+      const scalar_t* lv = lc.data_ptr<scalar_t>();
+      const int64_t n = lc.numel();
+      scalar_t* o = out.data_ptr<scalar_t>();
+      at::parallel_for(0, xc.numel(), 4096, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          int64_t nearest = 0;
+          for (int64_t j = 1; j < n; ++j) {
+            if (std::abs(xs[i] - lv[j]) < std::abs(xs[i] - lv[nearest])) nearest = j;
+          }
+          o[i] = lv[nearest];
+        }
+      });
+    });
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& x = saved[0];
+    const torch::Tensor& levels = saved[1];
+    const double softness = ctx->saved_data["softness"].toDouble();
+    const torch::Tensor g = grads[0].contiguous();
+    torch::Tensor grad_x = torch::empty_like(x);
+    const int64_t n = levels.numel();
+    const int64_t chunks = std::max<int64_t>(1, at::get_num_threads());
+    torch::Tensor grad_l_parts = torch::zeros({chunks, n}, levels.options());
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_quantize_backward", [&] {
+      const scalar_t* xs = x.data_ptr<scalar_t>();
+      const scalar_t* lv = levels.data_ptr<scalar_t>();
+      const scalar_t* gs = g.data_ptr<scalar_t>();
+      scalar_t* gx = grad_x.data_ptr<scalar_t>();
+      scalar_t* gl_parts = grad_l_parts.data_ptr<scalar_t>();
+      const auto s = static_cast<scalar_t>(softness);
+      const int64_t total = x.numel();
+      const int64_t per_chunk = (total + chunks - 1) / chunks;
+      at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
+        std::vector<scalar_t> p(static_cast<size_t>(n));
+        for (int64_t chunk = cb; chunk < ce; ++chunk) {
+          scalar_t* gl = gl_parts + chunk * n;
+          for (int64_t i = chunk * per_chunk; i < std::min(total, (chunk + 1) * per_chunk); ++i) {
+            const scalar_t soft = soft_terms(xs[i], lv, n, s, p.data());
+            scalar_t dx = 0;
+            for (int64_t j = 0; j < n; ++j) {
+              const scalar_t t = p[j] * (lv[j] - soft) * 2 * s * (xs[i] - lv[j]);
+              dx -= t;
+              gl[j] += gs[i] * (p[j] + t);
+            }
+            gx[i] = gs[i] * dx;
+          }
+        }
+      });
+    });
+    return {grad_x, grad_l_parts.sum(0), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
 torch::Tensor FeatureQuantizerImpl::forward(const torch::Tensor& x) {
   const torch::Tensor lv = levels();
+  if (x.device().is_cpu()) return FusedQuantize::apply(x, lv, softness);
+  // Elsewhere (CUDA) the composite form; tests check that both give the same values and gradients.
   const torch::Tensor soft = (soft_assignment(x) * lv).sum(-1);
   const torch::Tensor hard = lv.index_select(0, symbols(x).flatten()).view(x.sizes());
   return soft + (hard - soft).detach();

@@ -81,7 +81,8 @@ TORCH_MODULE(RemoteNN);
 struct ReferenceOptions {
   int in_channels = 24;
   int classes = 10;
-  int base_width = 16;  // stages of 2w, 4w, 8w channels at full, 1/2, 1/4 resolution
+  int base_width = 16;  // stages of 2w, 4w, 8w channels at 1/s, 1/(2s), 1/(4s) resolution
+  int stride = 2;       // s: the first conv's stride (1 keeps the first stage at full resolution)
 };
 
 // The evaluator of feature importance: a VGG-style network (two 3x3 conv + BN + ReLU per stage)

@@ -37,6 +37,7 @@ struct TrainConfig {
   double remote_width = 0.5;
   std::array<int, 7> remote_blocks = {1, 1, 2, 2, 2, 1, 1};
   int reference_width = 16;
+  int reference_stride = 2;  // the reference's first conv stride: 2 makes XAI ~4x cheaper
   int levels = 8;
   double quant_softness = 10.0;
   double alpha_temperature = 5.0;
@@ -50,6 +51,7 @@ struct TrainConfig {
   double lambda = 0.3;
   std::string disorder = "channel";  // channel (Eq. 1) | element (the authors' code)
   double rate_weight = 0.0;
+  double local_weight = 0.0;     // weight of an extra CE on the Local NN's own logits (0 = paper)
   std::string reference_mode = "adapt";  // adapt (keeps learning, detached) | frozen
   std::string channel_score = "topk";    // topk (Algorithm 1) | mean (the authors' code)
   int64_t selection_samples = 10000;     // training images Algorithm 1 scores (0 = all)

@@ -173,7 +173,7 @@ RemoteOptions remote_options(const TrainConfig& c, int classes) {
 }
 
 ReferenceOptions reference_options(const TrainConfig& c, int classes) {
-  return ReferenceOptions{c.extractor_out, classes, c.reference_width};
+  return ReferenceOptions{c.extractor_out, classes, c.reference_width, c.reference_stride};
 }
 
 }  // namespace
@@ -623,10 +623,10 @@ struct AgileModel {
   }
 
   std::map<std::string, double> step(const torch::Tensor& x, const torch::Tensor& y, double p) {
-    torch::optim::SGD& opt = *this->opt;
-    torch::optim::SGD& ref_opt = *this->ref_opt;
+    torch::optim::SGD& net_opt = *opt;
+    torch::optim::SGD& body_opt = *ref_opt;
     net->train();
-    set_lr(opt, cosine_lr(c.lr, p));
+    set_lr(net_opt, cosine_lr(c.lr, p));
     const AgileOutput out = net->forward(x);
     const torch::Tensor ce = F::cross_entropy(out.final, y);
     // XAI on the first xai_samples images of the (shuffled) batch, with the reference in eval
@@ -650,26 +650,29 @@ struct AgileModel {
       dis = disorder_rate(imp.detach(), c.k) * static_cast<double>(n_correct);
     }
     torch::Tensor loss = c.lambda * ce + (1 - c.lambda) * xai_loss;
+    if (c.local_weight > 0) loss = loss + c.local_weight * F::cross_entropy(out.local, y);
     double rate_bits = 0;
     if (c.rate_weight > 0) {
       const torch::Tensor bits = rate->bits(net->quantizer->soft_assignment(out.features.narrow(1, c.k, c.extractor_out - c.k)));
       loss = loss + c.rate_weight * bits;
       rate_bits = bits.item<double>();
     }
-    opt.zero_grad();
+    net_opt.zero_grad();
     loss.backward();
-    opt.step();
+    net_opt.step();
     set_requires_grad(*body, true);
     double ref_correct = 0;
     if (adapt) {
-      // The reference keeps learning the current features, detached, from its own loss only.
+      // The reference keeps learning the current features, detached, from its own loss only, on
+      // the XAI samples (a quarter of the batch by default: it follows the extractor's drift).
       body->train();
-      const torch::Tensor ref_logits = body->forward(out.features.detach());
-      const torch::Tensor ref_loss = F::cross_entropy(ref_logits, y);
-      ref_opt.zero_grad();
+      const torch::Tensor y_xai = y.narrow(0, 0, n_xai);
+      const torch::Tensor ref_logits = body->forward(out.features.narrow(0, 0, n_xai).detach());
+      const torch::Tensor ref_loss = F::cross_entropy(ref_logits, y_xai);
+      body_opt.zero_grad();
       ref_loss.backward();
-      ref_opt.step();
-      ref_correct = accuracy(ref_logits, y);
+      body_opt.step();
+      ref_correct = accuracy(ref_logits, y_xai) * static_cast<double>(x.size(0)) / static_cast<double>(n_xai);
     }
     const double n = static_cast<double>(x.size(0));
     // XAI figures are per XAI sample; scale to the batch so the epoch mean divides by images.

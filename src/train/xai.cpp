@@ -18,31 +18,38 @@ Attribution attribute(const std::function<torch::Tensor(const torch::Tensor&)>& 
   if (m < 1 || (method == XaiMethod::kIntegratedGradients && m < 2)) {
     throw std::invalid_argument("--ig-steps must be at least 2, got " + std::to_string(ig_steps));
   }
-  // All m scaled copies in one batch: points a_i * f, the last one f itself.
-  torch::Tensor scales = m == 1 ? torch::ones({1}) : torch::linspace(0.0, 1.0, m);
+  const int64_t c = features.size(1), h = features.size(2), w = features.size(3);
+  // The scaled copies a_i * f with a_i > 0 in one batch, the last one f itself. The baseline point
+  // a_0 = 0 is the same zero map for every sample, so with the reference in eval mode its gradient
+  // depends only on the label: it is computed once per distinct label, and it does not depend on
+  // the extractor, so it needs no second-order graph.
+  const int first = method == XaiMethod::kSaliency ? 0 : 1;
+  const int n_points = m - first;
+  torch::Tensor scales = m == 1 ? torch::ones({1}) : torch::linspace(0.0, 1.0, m).narrow(0, first, n_points);
   scales = scales.to(features.device());
-  torch::Tensor points = (scales.view({m, 1, 1, 1, 1}) * features.unsqueeze(0)).flatten(0, 1);
+  torch::Tensor points = (scales.view({n_points, 1, 1, 1, 1}) * features.unsqueeze(0)).flatten(0, 1);
   if (!create_graph) points = points.detach();
   points.requires_grad_(true);
   const torch::Tensor logits = reference(points);
-  const torch::Tensor loss = torch::nn::functional::cross_entropy(
-      logits, labels.repeat({m}), torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-  const torch::Tensor grad =
-      torch::autograd::grad({loss}, {points}, {}, /*retain_graph=*/true, create_graph)[0].view({m, b, features.size(1),
-                                                                                               features.size(2),
-                                                                                               features.size(3)});
+  const auto ce_sum = torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum);
+  const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels.repeat({n_points}), ce_sum);
+  const torch::Tensor grad = torch::autograd::grad({loss}, {points}, {}, /*retain_graph=*/true, create_graph)[0]
+                                 .view({n_points, b, c, h, w});
   Attribution out;
   if (method == XaiMethod::kSaliency) {
     out.attribution = grad[0];
   } else {
-    torch::Tensor weights = torch::full({m}, 1.0 / (m - 1), features.options());
-    weights[0] = 0.5 / (m - 1);
-    weights[m - 1] = 0.5 / (m - 1);
-    out.attribution = features * (weights.view({m, 1, 1, 1, 1}) * grad).sum(0);
+    const auto [labels_seen, label_index, counts] = at::_unique2(labels, /*sorted=*/true, /*return_inverse=*/true);
+    const torch::Tensor zeros = torch::zeros({labels_seen.size(0), c, h, w}, features.options()).requires_grad_(true);
+    const torch::Tensor loss0 = torch::nn::functional::cross_entropy(reference(zeros), labels_seen, ce_sum);
+    const torch::Tensor grad0 = torch::autograd::grad({loss0}, {zeros})[0].index_select(0, label_index.flatten());
+    torch::Tensor weights = torch::full({n_points}, 1.0 / (m - 1), features.options());
+    weights[n_points - 1] = 0.5 / (m - 1);
+    out.attribution = features * ((weights.view({n_points, 1, 1, 1, 1}) * grad).sum(0) + (0.5 / (m - 1)) * grad0);
   }
   const torch::Tensor per_channel = out.attribution.abs().sum({2, 3});
   out.importance = per_channel / (per_channel.sum(1, true) + 1e-12);
-  out.logits = logits.view({m, b, -1})[m - 1];
+  out.logits = logits.view({n_points, b, -1})[n_points - 1];
   out.correct = out.logits.argmax(1) == labels;
   return out;
 }

@@ -67,6 +67,35 @@ TEST(Models, QuantizerIsHardForwardAndSoftBackward) {
   EXPECT_TRUE(q->logits_c.grad().defined());
 }
 
+TEST(Models, FusedQuantizerGradientsEqualTheSoftAssignmentForm) {
+  // The CPU forward/backward is one fused pass; its gradients must equal those of the composite
+  // soft + (hard - soft).detach() form (the CUDA path), for x and for the levels' parameters.
+  torch::manual_seed(5);
+  FeatureQuantizer q(QuantizerOptions{8, 10.0});
+  const torch::Tensor x0 = torch::rand({3, 4, 5, 6}, torch::kDouble).mul(6.4).sub(0.2);
+  q->to(torch::kDouble);
+  const torch::Tensor g = torch::randn({3, 4, 5, 6}, torch::kDouble);
+
+  torch::Tensor x = x0.clone().requires_grad_(true);
+  const torch::Tensor fused = q->forward(x);
+  (fused * g).sum().backward();
+  const torch::Tensor fused_gx = x.grad().clone();
+  const torch::Tensor fused_gl = q->logits_c.grad().clone();
+
+  q->zero_grad();
+  torch::Tensor xr = x0.clone().requires_grad_(true);
+  const torch::Tensor lv = q->levels();
+  const torch::Tensor soft = (q->soft_assignment(xr) * lv).sum(-1);
+  const torch::Tensor hard = lv.index_select(0, q->symbols(xr).flatten()).view(xr.sizes());
+  const torch::Tensor composite = soft + (hard - soft).detach();
+  (composite * g).sum().backward();
+
+  EXPECT_TRUE(torch::allclose(fused, composite, 0, 1e-12));
+  EXPECT_TRUE(torch::allclose(fused_gx, xr.grad(), 1e-9, 1e-12));
+  EXPECT_TRUE(torch::allclose(fused_gl, q->logits_c.grad(), 1e-9, 1e-12));
+  EXPECT_GT(fused_gl.abs().sum().item<double>(), 0.0);
+}
+
 TEST(Models, AgileNetMixesWithAlpha) {
   torch::manual_seed(2);
   AgileOptions o;

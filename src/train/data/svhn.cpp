@@ -1,5 +1,8 @@
 #include "train/data/svhn.h"
 
+#include <stdexcept>
+
+#ifdef AGILENN_HAVE_MATIO
 #include <matio.h>
 
 #include <cmath>
@@ -125,3 +128,15 @@ ImageSet read_svhn_mat(const fs::path& file) {
 }
 
 }  // namespace agilenn::data
+
+#else  // built with AGILENN_WITH_MATIO=OFF
+
+namespace agilenn::data {
+
+ImageSet read_svhn_mat(const std::filesystem::path& file) {
+  throw std::runtime_error(file.string() + ": this build reads no SVHN .mat files (configured with "
+                           "AGILENN_WITH_MATIO=OFF); rebuild with libmatio (docs/building.md)");
+}
+
+}  // namespace agilenn::data
+#endif

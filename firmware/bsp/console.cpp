@@ -1,0 +1,41 @@
+#include "bsp/console.h"
+
+#include "bsp/uart.h"
+
+extern "C" {
+
+void agn_console_puts(const char* text) {
+  agn_uart_init();
+  while (*text) agn_uart_put(static_cast<uint8_t>(*text++));
+}
+
+void agn_console_put_u64(uint64_t value) {
+  char digits[21];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  char text[21];
+  for (int i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
+  text[n] = '\0';
+  agn_console_puts(text);
+}
+
+void agn_console_put_i32(int32_t value) {
+  if (value < 0) {
+    agn_console_puts("-");
+    agn_console_put_u64(static_cast<uint64_t>(-static_cast<int64_t>(value)));
+  } else {
+    agn_console_put_u64(static_cast<uint64_t>(value));
+  }
+}
+
+void agn_console_put_hex(uint32_t value) {
+  char text[11] = "0x";
+  for (int i = 0; i < 8; ++i) text[2 + i] = "0123456789abcdef"[(value >> (28 - 4 * i)) & 0xF];
+  text[10] = '\0';
+  agn_console_puts(text);
+}
+
+}  // extern "C"

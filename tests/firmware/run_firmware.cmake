@@ -1,0 +1,58 @@
+# Runs one firmware image in QEMU and checks the outcome (used by CTest, see CMakeLists.txt).
+#   cmake -DQEMU=<qemu-system-arm> -DELF=<fw.elf> [-DEXPECT_STATUS=n] [-DAPPEND=text] [-DICOUNT=ON]
+#         [-DPLUGIN=<libagn_icount.so> -DPLUGIN_OUT=<file.json>
+#          -DEXPECT_STAGES=s=n,s=n,... -DEXPECT_ENTRIES=s=n,s=n,...] -P run_firmware.cmake
+# Fails unless QEMU exits with EXPECT_STATUS (default 0) and, with the plugin, the per-stage
+# instruction counts and marker entries equal the expected ones and sum to the total.
+foreach(var QEMU ELF)
+  if(NOT ${var})
+    message(FATAL_ERROR "run_firmware.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+if(NOT DEFINED EXPECT_STATUS)
+  set(EXPECT_STATUS 0)
+endif()
+
+set(cmd ${QEMU} -M mps2-an500 -display none -monitor none -serial stdio
+        -semihosting-config enable=on,target=native -kernel ${ELF})
+if(ICOUNT)
+  list(APPEND cmd -icount shift=0)  # virtual time = 1 ns per instruction
+endif()
+if(DEFINED APPEND)
+  list(APPEND cmd -append ${APPEND})
+endif()
+if(PLUGIN)
+  file(REMOVE ${PLUGIN_OUT})
+  list(APPEND cmd -plugin ${PLUGIN},out=${PLUGIN_OUT})
+endif()
+execute_process(COMMAND ${cmd} RESULT_VARIABLE status)
+if(NOT status STREQUAL EXPECT_STATUS)
+  message(FATAL_ERROR "${ELF}: QEMU exited with status ${status}, expected ${EXPECT_STATUS}")
+endif()
+
+if(PLUGIN)
+  file(READ ${PLUGIN_OUT} json)
+  string(JSON total GET "${json}" total)
+  set(sum 0)
+  foreach(s RANGE 15)
+    string(JSON n GET "${json}" stages ${s})
+    math(EXPR sum "${sum} + ${n}")
+  endforeach()
+  if(NOT sum EQUAL total)
+    message(FATAL_ERROR "stage counts sum to ${sum}, total is ${total}: ${json}")
+  endif()
+  foreach(kind stages entries)
+    string(TOUPPER "EXPECT_${kind}" expect_var)
+    string(REPLACE "," ";" pairs "${${expect_var}}")
+    foreach(pair IN LISTS pairs)
+      string(REPLACE "=" ";" pair "${pair}")
+      list(GET pair 0 stage)
+      list(GET pair 1 expected)
+      string(JSON got GET "${json}" ${kind} ${stage})
+      if(NOT got EQUAL expected)
+        message(FATAL_ERROR "${kind}[${stage}] = ${got}, expected ${expected}: ${json}")
+      endif()
+    endforeach()
+  endforeach()
+  message(STATUS "plugin: ${json}")
+endif()
