@@ -1,9 +1,14 @@
 # Runs a bench firmware under the agn_icount plugin and prints its instructions per stage.
 #   cmake -DQEMU=... -DELF=... -DPLUGIN=... -DPLUGIN_OUT=... -DSTAGES="1=name,..."
-#         [-DPER=n -DPER_UNIT=unit] -P report_stages.cmake
+#         [-DPER=n -DPER_UNIT=unit] [-DMODEL=model.agnm] -P report_stages.cmake
+# MODEL: a model file QEMU preloads into the flash model slot (firmware/bsp/board.h).
+set(model_args)
+if(MODEL)
+  set(model_args -device loader,file=${MODEL},addr=0xC0000,force-raw=on)
+endif()
 execute_process(
   COMMAND ${QEMU} -M mps2-an500 -display none -monitor none -serial stdio
-          -semihosting-config enable=on,target=native -kernel ${ELF}
+          -semihosting-config enable=on,target=native -kernel ${ELF} ${model_args}
           -plugin ${PLUGIN},out=${PLUGIN_OUT}
   RESULT_VARIABLE status)
 if(NOT status EQUAL 0)

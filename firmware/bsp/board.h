@@ -21,6 +21,8 @@ extern "C" {
 #define AGN_BOARD_SRAM_BYTES (320u * 1024u)
 #define AGN_BOARD_STACK_PAINT 0xA5A5A5A5u
 #define AGN_BOARD_FAULT_STATUS 125
+#define AGN_BOARD_MODEL_SLOT_ADDRESS 0x000C0000u  // __model_slot in mps2_an500.ld
+#define AGN_BOARD_MODEL_SLOT_BYTES (256u * 1024u)
 
 // Flash the image occupies: vector table, code, read-only data and the .data load image.
 size_t agn_board_flash_used(void);
@@ -31,6 +33,9 @@ size_t agn_board_stack_reserved(void);
 // Deepest stack use since reset, found by scanning for the first overwritten paint word from
 // the stack limit upwards. Counts in words, so it is exact to 4 bytes.
 size_t agn_board_stack_high_water(void);
+// The model slot at the end of flash (see mps2_an500.ld), AGN_BOARD_MODEL_SLOT_BYTES long: what
+// QEMU's loader put there, or whatever the flash held (zeros in QEMU).
+const uint8_t* agn_board_model_slot(void);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 extern "C" {
 // Linker script symbols (mps2_an500.ld).
 extern uint32_t __flash_start[], __flash_end[];
+extern const uint8_t __model_slot[];
 extern uint32_t __data_start[], __data_end[], __data_load[];
 extern uint32_t __bss_start[], __bss_end[];
 extern uint32_t __stack_limit[], __stack_top[];
@@ -113,6 +114,8 @@ size_t agn_board_stack_reserved(void) {
   return static_cast<size_t>(reinterpret_cast<uintptr_t>(__stack_top) -
                              reinterpret_cast<uintptr_t>(__stack_limit));
 }
+
+const uint8_t* agn_board_model_slot(void) { return __model_slot; }
 
 size_t agn_board_stack_high_water(void) {
   const volatile uint32_t* p = __stack_limit;

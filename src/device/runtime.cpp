@@ -20,6 +20,7 @@ size_t ring_bytes(const agn_layer& l) { return pad4(size_t{l.kernel} * l.in_widt
 // Offsets of the arena parts (see runtime.h).
 struct Layout {
   size_t symbols = 0;
+  size_t kernel_state = 0;
   size_t pool_sums = 0;
   size_t pooled = 0;
   size_t rings[AGN_MODEL_MAX_LAYERS] = {};
@@ -28,10 +29,11 @@ struct Layout {
   size_t total = 0;
 };
 
-Layout plan(const agn_model* m, unsigned codecs) {
+Layout plan(const agn_model* m, unsigned codecs, const agn_kernel_table* kernels) {
   Layout p;
   p.symbols = 0;
-  const size_t shared = pad4(m->symbol_count);
+  p.kernel_state = pad4(m->symbol_count);
+  const size_t shared = p.kernel_state + (kernels->state_size != nullptr ? pad4(kernels->state_size(m)) : 0);
   size_t off = shared;
   p.pool_sums = off;
   off += 4 * size_t{m->k};
@@ -61,9 +63,15 @@ bool codecs_valid(const agn_model* m, unsigned codecs) {
   return !(codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) || m->rans != nullptr;
 }
 
+// Stage bookkeeping: enter() tells the stage hook which stage begins, mark() adds the clock ticks
+// since the previous mark to a stage's counter.
 class Ticker {
  public:
   explicit Ticker(const agn_runtime* rt) : rt_(rt), last_(rt->clock ? rt->clock(rt->clock_context) : 0) {}
+  ~Ticker() { enter(AGN_RUNTIME_STAGE_DONE); }
+  void enter(unsigned stage) {
+    if (rt_->stage_hook != nullptr) rt_->stage_hook(rt_->stage_context, stage);
+  }
   // Adds the ticks since the previous mark to *counter.
   void mark(uint64_t* counter) {
     if (rt_->clock == nullptr) return;
@@ -102,11 +110,20 @@ void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
       const agn_layer& next = m->layers[i + 1];
       out = rt->rings[i + 1] + (r % next.kernel) * (size_t{next.in_width} * next.in_channels);
     }
-    kernel(&l, rows, out);
+    ticker->enter(AGN_RUNTIME_STAGE_LAYER + i);
+    if (last_layer && rt->kernels->last_split != nullptr) {
+      rt->kernels->last_split(m, rt->kernel_state, rows, static_cast<unsigned>(r), rt->feature_row, rt->pool_sums,
+                              rt->symbols);
+      ticker->mark(&rt->ticks.layer[i]);
+      ++rt->next_row[i];
+      continue;
+    }
+    kernel(&l, rt->kernel_state, rows, out);
     ticker->mark(&rt->ticks.layer[i]);
     ++rt->next_row[i];
     if (last_layer) {
-      rt->kernels->split_row(m, rt->feature_row, static_cast<unsigned>(r), rt->pool_sums, rt->symbols);
+      ticker->enter(AGN_RUNTIME_STAGE_SPLIT);
+      rt->kernels->split_row(m, rt->kernel_state, rt->feature_row, static_cast<unsigned>(r), rt->pool_sums, rt->symbols);
       ticker->mark(&rt->ticks.split);
     } else {
       push_row(rt, i + 1, static_cast<unsigned>(r), ticker);
@@ -116,12 +133,17 @@ void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
 
 }  // namespace
 
-extern "C" agn_status agn_runtime_arena_size(const agn_model* model, unsigned codecs, size_t* size) {
+extern "C" agn_status agn_runtime_kernel_arena_size(const agn_model* model, unsigned codecs,
+                                                    const agn_kernel_table* kernels, size_t* size) {
   if (model == nullptr || size == nullptr || model->layer_count == 0 || !codecs_valid(model, codecs)) {
     return AGN_ERR_ARG;
   }
-  *size = plan(model, codecs).total;
+  *size = plan(model, codecs, kernels != nullptr ? kernels : &agn_kernels_reference).total;
   return AGN_OK;
+}
+
+extern "C" agn_status agn_runtime_arena_size(const agn_model* model, unsigned codecs, size_t* size) {
+  return agn_runtime_kernel_arena_size(model, codecs, nullptr, size);
 }
 
 extern "C" agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, unsigned codecs,
@@ -142,7 +164,8 @@ extern "C" agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, 
         << (model->rans == nullptr ? " (it has no RANS section)" : "");
     return AGN_ERR_ARG;
   }
-  const Layout p = plan(model, codecs);
+  if (kernels == nullptr) kernels = &agn_kernels_reference;
+  const Layout p = plan(model, codecs, kernels);
   if (arena_size < p.total) {
     msg << "arena of " << uint64_t{arena_size} << " bytes, the model needs " << uint64_t{p.total}
         << " (its file says " << model->stored_arena_size << ")";
@@ -150,7 +173,7 @@ extern "C" agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, 
   }
   uint8_t* base = static_cast<uint8_t*>(arena);
   rt->model = model;
-  rt->kernels = kernels != nullptr ? kernels : &agn_kernels_reference;
+  rt->kernels = kernels;
   rt->codecs = codecs;
   rt->symbols = base + p.symbols;
   rt->pool_sums = reinterpret_cast<int32_t*>(base + p.pool_sums);
@@ -158,6 +181,10 @@ extern "C" agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, 
   for (unsigned i = 0; i < model->layer_count; ++i) rt->rings[i] = reinterpret_cast<int8_t*>(base + p.rings[i]);
   rt->feature_row = reinterpret_cast<int8_t*>(base + p.feature_row);
   rt->codec_state = base + p.codec;
+  if (kernels->prepare != nullptr) {
+    rt->kernel_state = base + p.kernel_state;
+    kernels->prepare(model, rt->kernel_state);
+  }
   if (codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) {
     const agn_status st =
         agn_rans_model_load(static_cast<agn_rans_model*>(rt->codec_state), model->rans, model->rans_size);
@@ -173,6 +200,11 @@ extern "C" agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, 
 extern "C" void agn_runtime_set_clock(agn_runtime* rt, agn_clock_fn clock, void* context) {
   rt->clock = clock;
   rt->clock_context = context;
+}
+
+extern "C" void agn_runtime_set_stage_hook(agn_runtime* rt, agn_stage_hook hook, void* context) {
+  rt->stage_hook = hook;
+  rt->stage_context = context;
 }
 
 extern "C" agn_status agn_runtime_run(agn_runtime* rt, const uint8_t* image, size_t image_size, int8_t* logits,
@@ -195,13 +227,15 @@ extern "C" agn_status agn_runtime_run(agn_runtime* rt, const uint8_t* image, siz
   const size_t row_bytes = size_t{first.in_width} * first.in_channels;
   for (unsigned y = 0; y < m->input_height; ++y) {
     // Pixel p becomes the int8 value p - 128 (model_format.h, INPUT section).
+    ticker.enter(AGN_RUNTIME_STAGE_INPUT);
     int8_t* dst = rt->rings[0] + (y % first.kernel) * row_bytes;
     const uint8_t* src = image + y * row_bytes;
     for (size_t j = 0; j < row_bytes; ++j) dst[j] = static_cast<int8_t>(src[j] - 128);
     ticker.mark(&rt->ticks.input);
     push_row(rt, 0, y, &ticker);
   }
-  rt->kernels->local(&m->local, rt->pool_sums, rt->pooled, logits);
+  ticker.enter(AGN_RUNTIME_STAGE_LOCAL);
+  rt->kernels->local(&m->local, rt->kernel_state, rt->pool_sums, rt->pooled, logits);
   ticker.mark(&rt->ticks.local);
   if (rt->clock != nullptr) ++rt->ticks.runs;
   rt->has_symbols = 1;
@@ -238,6 +272,7 @@ extern "C" agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8
   }
   const agn_model* m = rt->model;
   Ticker ticker(rt);
+  ticker.enter(AGN_RUNTIME_STAGE_ENCODE);
   agn_status st = AGN_OK;
   switch (codec) {
     case AGN_CODEC_RAW:

@@ -5,7 +5,8 @@
 // agn_runtime_arena_size; the runtime never allocates. Arena layout (each part 4-byte aligned):
 //   1. symbols: model->symbol_count bytes, one symbol per byte, channel-major (codec/rans.h);
 //      they stay valid from agn_runtime_run until the next run.
-//   2. a region shared by two phases:
+//   2. the kernel table's state (kernels.h: state_size/prepare; none for the reference kernels).
+//   3. a region shared by two phases:
 //      a. while running the extractor: pooling sums (int32[k]), pooled values (int8[k]), for each
 //         layer a ring of `kernel` input rows (in_width * in_channels bytes each), and one
 //         feature-map row (feature_width * C bytes). The full H x W x C map is never held.
@@ -43,6 +44,20 @@ typedef enum agn_codec {
 
 typedef uint64_t (*agn_clock_fn)(void* context);
 
+// Stages of a run, as the stage hook sees them (agn_runtime_set_stage_hook).
+typedef enum agn_runtime_stage {
+  AGN_RUNTIME_STAGE_INPUT = 0,                                  // pixels to int8
+  AGN_RUNTIME_STAGE_LAYER = 1,                                  // + i: extractor layer i's kernel
+  AGN_RUNTIME_STAGE_SPLIT = AGN_RUNTIME_STAGE_LAYER + AGN_MODEL_MAX_LAYERS,  // pooling sums + quantizer
+  AGN_RUNTIME_STAGE_LOCAL,                                      // pooling requantisation + dense
+  AGN_RUNTIME_STAGE_ENCODE,                                     // agn_runtime_encode's coder
+  AGN_RUNTIME_STAGE_DONE,                                       // back in the caller
+} agn_runtime_stage;
+
+// Called as each stage begins (and with AGN_RUNTIME_STAGE_DONE when run or encode returns), so
+// that firmware can attribute executed instructions per stage without a clock.
+typedef void (*agn_stage_hook)(void* context, unsigned stage);
+
 typedef struct agn_stage_ticks {
   uint64_t input;                        // pixels to int8
   uint64_t layer[AGN_MODEL_MAX_LAYERS];  // each extractor layer's kernel
@@ -62,16 +77,23 @@ typedef struct agn_runtime {
   int8_t* rings[AGN_MODEL_MAX_LAYERS];
   int8_t* feature_row;
   void* codec_state;
+  void* kernel_state;  // null if the kernel table has none
   uint16_t next_row[AGN_MODEL_MAX_LAYERS];  // next output row of each layer during a run
   int has_symbols;
   agn_clock_fn clock;
   void* clock_context;
+  agn_stage_hook stage_hook;
+  void* stage_context;
   agn_stage_ticks ticks;
   char error[AGN_MODEL_ERROR_SIZE];
 } agn_runtime;
 
-// Bytes of arena the runtime needs for `model` and the codecs in `codecs` (AGN_CODEC_BIT mask;
-// AGN_CODEC_RANS needs a RANS section). Errors: AGN_ERR_ARG.
+// Bytes of arena the runtime needs for `model`, the codecs in `codecs` (AGN_CODEC_BIT mask;
+// AGN_CODEC_RANS needs a RANS section) and `kernels` (null: the reference kernels).
+// Errors: AGN_ERR_ARG.
+agn_status agn_runtime_kernel_arena_size(const agn_model* model, unsigned codecs, const agn_kernel_table* kernels,
+                                         size_t* size);
+// The same for the reference kernels (what the model file's header records).
 agn_status agn_runtime_arena_size(const agn_model* model, unsigned codecs, size_t* size);
 
 // Lays the arena out for `model` (loaded with agn_model_load; it must outlive the runtime) and
@@ -83,6 +105,9 @@ agn_status agn_runtime_init(agn_runtime* runtime, const agn_model* model, unsign
 
 // Records elapsed ticks per stage in runtime->ticks from now on (null clock: stop timing).
 void agn_runtime_set_clock(agn_runtime* runtime, agn_clock_fn clock, void* context);
+
+// Calls `hook` as each stage begins from now on (null hook: stop).
+void agn_runtime_set_stage_hook(agn_runtime* runtime, agn_stage_hook hook, void* context);
 
 // Runs the extractor, the split and the Local NN on one image (u8 HWC, exactly
 // input_height * input_width * input_channels bytes). Writes model->local.classes int8 logits

@@ -156,7 +156,7 @@ void check_against_float(const FloatLayer& f, std::mt19937& rng) {
       const int y = oy * l.stride - l.padding + j;
       rows[j] = y < 0 || y >= l.in_height ? nullptr : in.data() + y * in_row;
     }
-    agn_kernel_for_op(&agn_kernels_reference, l.op)(&l, rows.data(), out.data());
+    agn_kernel_for_op(&agn_kernels_reference, l.op)(&l, nullptr, rows.data(), out.data());
     for (int ox = 0; ox < l.out_width; ++ox) {
       for (int oc = 0; oc < l.out_channels; ++oc) {
         const int expected = f.expected(in, oy, ox, oc);
@@ -247,7 +247,7 @@ TEST(Kernels, LocalWithinOneLsbOfFloat) {
       s = static_cast<int32_t>(std::llround((lo + (hi - lo) * unit(rng)) * pixels));
     }
     std::vector<int8_t> pooled(k), logits(classes);
-    agn_local_s8_ref(&l, sums.data(), pooled.data(), logits.data());
+    agn_local_s8_ref(&l, nullptr, sums.data(), pooled.data(), logits.data());
     for (int c = 0; c < k; ++c) {
       const double mean = in_scale * sums[c] / pixels;
       const double q = std::clamp(std::round(mean / pool_scale) + l.pool_zero_point, -128.0, 127.0);
@@ -278,7 +278,7 @@ TEST(Kernels, SplitRowCountsThresholdsAndSums) {
                         -128, 5, 0, 9};
   int32_t sums[1] = {100};
   std::vector<uint8_t> symbols(3 * 6, 0xEE);
-  agn_split_row_s8_ref(&m, row, 1, sums, symbols.data());
+  agn_split_row_s8_ref(&m, nullptr, row, 1, sums, symbols.data());
   EXPECT_EQ(sums[0], 100 + (1 + 5) + (2 + 5) + (-128 + 5));
   // Channel c >= k, row 1, column x at (c - 1) * 6 + 3 + x; equal to a threshold counts it.
   const std::vector<uint8_t> expected = {0xEE, 0xEE, 0xEE, 0, 3, 3,   //

@@ -19,18 +19,26 @@
 extern "C" {
 #endif
 
-typedef void (*agn_conv_row_fn)(const agn_layer* layer, const int8_t* const* in_rows, int8_t* out_row);
+// `state` is what the table's prepare() wrote for the model (null for tables without one).
+typedef void (*agn_conv_row_fn)(const agn_layer* layer, const void* state, const int8_t* const* in_rows,
+                                int8_t* out_row);
 
 // Consumes feature-map row `row_index`: adds (q - zp) of channels [0, k) to pool_sums[0..k) and
 // writes the symbols of channels [k, C) at symbols[(c - k) * H * W + row_index * W + x]
 // (symbol = number of thresholds <= q).
-typedef void (*agn_split_row_fn)(const agn_model* model, const int8_t* row, unsigned row_index,
+typedef void (*agn_split_row_fn)(const agn_model* model, const void* state, const int8_t* row, unsigned row_index,
                                  int32_t* pool_sums, uint8_t* symbols);
+
+// The last extractor layer and the split in one step: from the last layer's input rows (conv
+// row contract) straight to the pooling sums and symbols of feature-map row `row_index`, as
+// conv row + split row would give them. `scratch_row` has room for one feature-map row.
+typedef void (*agn_last_split_fn)(const agn_model* model, const void* state, const int8_t* const* in_rows,
+                                  unsigned row_index, int8_t* scratch_row, int32_t* pool_sums, uint8_t* symbols);
 
 // The Local NN from the pooling sums: pooled[0..k) = requantised means (scratch the caller
 // provides), then logits[0..classes) from the dense layer.
-typedef void (*agn_local_fn)(const agn_local_layer* local, const int32_t* pool_sums, int8_t* pooled,
-                             int8_t* logits);
+typedef void (*agn_local_fn)(const agn_local_layer* local, const void* state, const int32_t* pool_sums,
+                             int8_t* pooled, int8_t* logits);
 
 typedef struct agn_kernel_table {
   agn_conv_row_fn depthwise;
@@ -38,17 +46,34 @@ typedef struct agn_kernel_table {
   agn_conv_row_fn conv;
   agn_split_row_fn split_row;
   agn_local_fn local;
+  // Optional (null: not used).
+  agn_last_split_fn last_split;  // used instead of the last layer's kernel + split_row
+  // Bytes of per-model state (precomputed parameters) the kernels read; the runtime keeps it in
+  // its arena (4-byte aligned) and calls prepare once at init.
+  size_t (*state_size)(const agn_model* model);
+  void (*prepare)(const agn_model* model, void* state);
 } agn_kernel_table;
 
 // Reference kernels (kernels/reference/): plain loops that read like the maths.
-void agn_conv_dw_s8_ref(const agn_layer* layer, const int8_t* const* in_rows, int8_t* out_row);
-void agn_conv_pw_s8_ref(const agn_layer* layer, const int8_t* const* in_rows, int8_t* out_row);
-void agn_conv_s8_ref(const agn_layer* layer, const int8_t* const* in_rows, int8_t* out_row);
-void agn_split_row_s8_ref(const agn_model* model, const int8_t* row, unsigned row_index, int32_t* pool_sums,
-                          uint8_t* symbols);
-void agn_local_s8_ref(const agn_local_layer* local, const int32_t* pool_sums, int8_t* pooled, int8_t* logits);
+// They need no state (pass null).
+void agn_conv_dw_s8_ref(const agn_layer* layer, const void* state, const int8_t* const* in_rows, int8_t* out_row);
+void agn_conv_pw_s8_ref(const agn_layer* layer, const void* state, const int8_t* const* in_rows, int8_t* out_row);
+void agn_conv_s8_ref(const agn_layer* layer, const void* state, const int8_t* const* in_rows, int8_t* out_row);
+void agn_split_row_s8_ref(const agn_model* model, const void* state, const int8_t* row, unsigned row_index,
+                          int32_t* pool_sums, uint8_t* symbols);
+void agn_local_s8_ref(const agn_local_layer* local, const void* state, const int32_t* pool_sums, int8_t* pooled,
+                      int8_t* logits);
 
 extern const agn_kernel_table agn_kernels_reference;
+
+// Cortex-M7 kernels (kernels/cm7/): DSP-extension SIMD through ACLE (portable C elsewhere, so
+// the host tests check them too), exact fast requantisation with per-channel parameters
+// prepared at init, bit-exact with the reference table. agn_kernels_cm7 also fuses the last
+// (pointwise) layer with the split: the remote channels' accumulators are compared with int32
+// thresholds (no requantisation) and the k local channels are pooled on the fly.
+// agn_kernels_cm7_unfused is the same without the fusion (per-stage attribution, tests).
+extern const agn_kernel_table agn_kernels_cm7;
+extern const agn_kernel_table agn_kernels_cm7_unfused;
 
 // The conv row kernel of `table` for layer op `op` (agn_layer_op).
 agn_conv_row_fn agn_kernel_for_op(const agn_kernel_table* table, unsigned op);

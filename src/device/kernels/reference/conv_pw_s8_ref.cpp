@@ -1,7 +1,8 @@
 #include "device/kernels/kernels.h"
 #include "device/kernels/requant.h"
 
-extern "C" void agn_conv_pw_s8_ref(const agn_layer* l, const int8_t* const* in_rows, int8_t* out_row) {
+extern "C" void agn_conv_pw_s8_ref(const agn_layer* l, const void*, const int8_t* const* in_rows,
+                                   int8_t* out_row) {
   const int in_channels = l->in_channels;
   const int out_channels = l->out_channels;
   const int8_t* row = in_rows[0];

@@ -1,7 +1,7 @@
 #include "device/kernels/kernels.h"
 #include "device/kernels/requant.h"
 
-extern "C" void agn_local_s8_ref(const agn_local_layer* l, const int32_t* pool_sums, int8_t* pooled,
+extern "C" void agn_local_s8_ref(const agn_local_layer* l, const void*, const int32_t* pool_sums, int8_t* pooled,
                                  int8_t* logits) {
   const int k = l->in_channels;
   for (int c = 0; c < k; ++c) {

@@ -1,6 +1,6 @@
 #include "device/kernels/kernels.h"
 
-extern "C" void agn_split_row_s8_ref(const agn_model* m, const int8_t* row, unsigned row_index, int32_t* pool_sums,
+extern "C" void agn_split_row_s8_ref(const agn_model* m, const void*, const int8_t* row, unsigned row_index, int32_t* pool_sums,
                                      uint8_t* symbols) {
   const unsigned channels = m->feature_channels;
   const unsigned width = m->feature_width;

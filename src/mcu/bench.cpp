@@ -1,0 +1,229 @@
+#include "mcu/bench.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "host/file_io.h"
+
+namespace agilenn::mcu {
+namespace {
+
+// Stage numbers of bench/mcu/pipeline_bench.cpp: table t's stages start at 1 + 4t.
+constexpr int kTables = 3;
+constexpr int kFramingStage = 13;
+constexpr uint64_t kModelSlot = 0xC0000;
+
+StageCounts table_counts(const nlohmann::json& stages, int t) {
+  const int base = 1 + 4 * t;
+  return {stages.at(base).get<uint64_t>(), stages.at(base + 1).get<uint64_t>(), stages.at(base + 2).get<uint64_t>(),
+          stages.at(base + 3).get<uint64_t>()};
+}
+
+uint64_t field(const std::map<std::string, uint64_t>& fields, const std::string& key) {
+  const auto it = fields.find(key);
+  if (it == fields.end()) throw std::runtime_error("mcu bench: the firmware did not report " + key);
+  return it->second;
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+void require_file(const std::filesystem::path& path, const std::string& what) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw std::runtime_error(what + " " + path.string() + " does not exist");
+  }
+}
+
+}  // namespace
+
+std::filesystem::path default_firmware() {
+  return source_dir() / "build" / "cortex-m7" / "bin" / "mcu_pipeline_bench.elf";
+}
+
+std::filesystem::path default_plugin() {
+  return source_dir() / "build" / "cortex-m7" / "tools" / "qemu_plugin" / "libagn_icount.so";
+}
+
+BenchResult parse_bench(const std::string& plugin_json, const std::string& uart, double cpu_mhz) {
+  BenchResult r;
+  r.cpu_mhz = cpu_mhz;
+  const nlohmann::json plugin = nlohmann::json::parse(plugin_json, nullptr, false);
+  if (plugin.is_discarded() || !plugin.contains("stages") || !plugin["stages"].is_array() ||
+      plugin["stages"].size() != 16) {
+    throw std::runtime_error("mcu bench: the plugin's output is not {\"total\", \"stages\": [16 counts]}");
+  }
+  const nlohmann::json& stages = plugin["stages"];
+  r.reference = table_counts(stages, 0);
+  r.unfused = table_counts(stages, 1);
+  r.fused = table_counts(stages, 2);
+  r.framing = stages.at(kFramingStage).get<uint64_t>();
+
+  std::istringstream lines(uart);
+  std::string line;
+  bool found = false;
+  while (std::getline(lines, line)) {
+    if (line.rfind("agn-bench ", 0) != 0) continue;
+    found = true;
+    std::istringstream words(line.substr(10));
+    std::string word;
+    while (words >> word) {
+      const size_t eq = word.find('=');
+      if (eq == std::string::npos) continue;
+      r.firmware[word.substr(0, eq)] = std::stoull(word.substr(eq + 1));
+    }
+  }
+  if (!found) throw std::runtime_error("mcu bench: no agn-bench line in the firmware's output:\n" + uart);
+  if (field(r.firmware, "tables") != kTables) {
+    throw std::runtime_error("mcu bench: the firmware measured " + std::to_string(field(r.firmware, "tables")) +
+                             " kernel tables, expected " + std::to_string(kTables));
+  }
+  if (r.fused.extractor == 0 || r.unfused.extractor == 0 || r.fused.encode == 0 || r.framing == 0) {
+    throw std::runtime_error("mcu bench: a stage counted no instructions: " + plugin_json);
+  }
+
+  // The fused kernel's count, split like the unfused build's extractor : quantize.
+  const uint64_t fused_block = r.fused.extractor + r.fused.quantize;
+  const double quantize_share = static_cast<double>(r.unfused.quantize) /
+                                static_cast<double>(r.unfused.extractor + r.unfused.quantize);
+  r.attributed = r.fused;
+  r.attributed.quantize = static_cast<uint64_t>(static_cast<double>(fused_block) * quantize_share + 0.5);
+  r.attributed.extractor = fused_block - r.attributed.quantize;
+  r.total = r.attributed.extractor + r.attributed.local + r.attributed.quantize + r.attributed.encode + r.framing;
+
+  r.macs = field(r.firmware, "macs");
+  r.flash_bytes = field(r.firmware, "flash_image") + field(r.firmware, "model_bytes");
+  const uint64_t bench_only =
+      field(r.firmware, "arena_capacity") + field(r.firmware, "payload_capacity") + field(r.firmware, "bench_buffers");
+  const uint64_t sram_static = field(r.firmware, "sram_static");
+  if (bench_only > sram_static) throw std::runtime_error("mcu bench: the firmware's memory figures do not add up");
+  r.sram_bytes = sram_static - bench_only + field(r.firmware, "arena_used") + field(r.firmware, "payload_max") +
+                 field(r.firmware, "stack_high_water");
+  r.est_ms = static_cast<double>(r.total) * kCyclesPerInstruction / (cpu_mhz * 1000.0);
+  return r;
+}
+
+nlohmann::json BenchResult::to_json() const {
+  return {{"instructions",
+           {{"extractor", attributed.extractor},
+            {"local", attributed.local},
+            {"quantize", attributed.quantize},
+            {"encode", attributed.encode},
+            {"framing", framing},
+            {"total", total}}},
+          {"macs", macs},
+          {"flash_bytes", flash_bytes},
+          {"sram_bytes", sram_bytes},
+          {"cpu_mhz", cpu_mhz},
+          {"cycles_per_instruction", kCyclesPerInstruction},
+          {"est_ms", est_ms}};
+}
+
+std::string BenchResult::table() const {
+  char buf[256];
+  std::string out;
+  auto ms = [&](uint64_t n) { return static_cast<double>(n) * kCyclesPerInstruction / (cpu_mhz * 1000.0); };
+  auto row = [&](const char* name, uint64_t n, bool per_mac) {
+    if (per_mac) {
+      std::snprintf(buf, sizeof buf, "  %-22s %10llu  %6.2f  %8.3f\n", name, static_cast<unsigned long long>(n),
+                    static_cast<double>(n) / static_cast<double>(macs), ms(n));
+    } else {
+      std::snprintf(buf, sizeof buf, "  %-22s %10llu  %6s  %8.3f\n", name, static_cast<unsigned long long>(n), "",
+                    ms(n));
+    }
+    out += buf;
+  };
+  std::snprintf(buf, sizeof buf, "Cortex-M7 (QEMU mps2-an500), fused cm7 kernels; %llu MACs\n",
+                static_cast<unsigned long long>(macs));
+  out += buf;
+  out += "  stage                  instructions  /MAC        ms\n";
+  row("extractor", attributed.extractor, true);
+  row("local", attributed.local, false);
+  row("quantize", attributed.quantize, false);
+  row("encode", attributed.encode, false);
+  row("framing", framing, false);
+  row("total", total, false);
+  row("extractor + local", attributed.extractor + attributed.local, true);
+  std::snprintf(buf, sizeof buf,
+                "  (fused extractor+quantize kernel: %llu, split %.1f%% / %.1f%% as the unfused cm7 build measures)\n",
+                static_cast<unsigned long long>(fused.extractor + fused.quantize),
+                100.0 * static_cast<double>(attributed.extractor) /
+                    static_cast<double>(attributed.extractor + attributed.quantize),
+                100.0 * static_cast<double>(attributed.quantize) /
+                    static_cast<double>(attributed.extractor + attributed.quantize));
+  out += buf;
+  std::snprintf(buf, sizeof buf, "  reference kernels: extractor %llu, local %llu, quantize %llu, encode %llu\n",
+                static_cast<unsigned long long>(reference.extractor), static_cast<unsigned long long>(reference.local),
+                static_cast<unsigned long long>(reference.quantize), static_cast<unsigned long long>(reference.encode));
+  out += buf;
+  std::snprintf(buf, sizeof buf, "  unfused cm7 kernels: extractor %llu, local %llu, quantize %llu, encode %llu\n",
+                static_cast<unsigned long long>(unfused.extractor), static_cast<unsigned long long>(unfused.local),
+                static_cast<unsigned long long>(unfused.quantize), static_cast<unsigned long long>(unfused.encode));
+  out += buf;
+  std::snprintf(buf, sizeof buf,
+                "memory: flash %llu bytes (bench image %llu + model %llu), SRAM %llu bytes (arena %llu, payload "
+                "buffer %llu, stack high-water %llu)\n",
+                static_cast<unsigned long long>(flash_bytes),
+                static_cast<unsigned long long>(firmware.at("flash_image")),
+                static_cast<unsigned long long>(firmware.at("model_bytes")),
+                static_cast<unsigned long long>(sram_bytes), static_cast<unsigned long long>(firmware.at("arena_used")),
+                static_cast<unsigned long long>(firmware.at("payload_max")),
+                static_cast<unsigned long long>(firmware.at("stack_high_water")));
+  out += buf;
+  std::snprintf(buf, sizeof buf,
+                "est. %.3f ms at %.0f MHz assuming %.1f cycle per instruction (QEMU counts instructions, not "
+                "cycles)\n",
+                est_ms, cpu_mhz, kCyclesPerInstruction);
+  out += buf;
+  return out;
+}
+
+BenchResult run_bench(const BenchOptions& o) {
+  const std::filesystem::path model = o.model_dir / "model.agnm";
+  require_file(model, "model file");
+  require_file(o.firmware, "bench firmware (build it: cmake --build --preset cortex-m7)");
+  require_file(o.plugin, "QEMU plugin (build it: cmake --build --preset cortex-m7)");
+  if (!(o.cpu_mhz > 0.0)) throw std::runtime_error("--cpu-mhz must be positive");
+  const auto model_size = std::filesystem::file_size(model);
+  if (model_size > 256 * 1024) {
+    throw std::runtime_error(model.string() + " is " + std::to_string(model_size) +
+                             " bytes; the firmware's model slot holds 262144");
+  }
+
+  const std::filesystem::path tmp = std::filesystem::temp_directory_path() /
+                                    ("agilenn-mcu-bench-" + std::to_string(::getpid()) + ".json");
+  std::filesystem::remove(tmp);
+  char addr[32];
+  std::snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(kModelSlot));
+  const std::string command =
+      "timeout 120 " + quote(o.qemu) +
+      " -M mps2-an500 -display none -monitor none -serial stdio -semihosting-config enable=on,target=native -kernel " +
+      quote(o.firmware.string()) + " -device " + quote("loader,file=" + model.string() + ",addr=" + addr +
+                                                        ",force-raw=on") +
+      " -plugin " + quote(o.plugin.string() + ",out=" + tmp.string()) + " 2>&1";
+  std::string uart;
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("mcu bench: cannot run " + o.qemu);
+  std::array<char, 4096> chunk;
+  size_t n = 0;
+  while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) uart.append(chunk.data(), n);
+  const int status = ::pclose(pipe);
+  if (status != 0 || !std::filesystem::exists(tmp)) {
+    std::filesystem::remove(tmp);
+    throw std::runtime_error("mcu bench: QEMU failed (status " +
+                             std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "):\n" + uart);
+  }
+  const std::string plugin_json = read_text_file(tmp);
+  std::filesystem::remove(tmp);
+  return parse_bench(plugin_json, uart, o.cpu_mhz);
+}
+
+}  // namespace agilenn::mcu

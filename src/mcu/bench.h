@@ -1,0 +1,82 @@
+// `agilenn mcu bench`: instructions per stage of the device pipeline on the emulated Cortex-M7,
+// for a model folder (DIR/model.agnm, as the exporter or tools/mcu_vectors writes it).
+//
+// It runs the bench firmware (bench/mcu/pipeline_bench.cpp, built by the cortex-m7 preset) in
+// qemu-system-arm with the model preloaded into the flash model slot and the agn_icount plugin
+// (tools/qemu_plugin), then reads the plugin's per-stage counts and the firmware's memory line.
+//
+// Figures:
+//   - Instructions come from the default device path, the fused Cortex-M7 kernels
+//     (agn_kernels_cm7), encoding with rANS (raw packing if the model has no rANS tables), and
+//     framing in wire datagrams. In the fused build the last layer and the quantiser are one
+//     kernel: its count is split between "extractor" and "quantize" in the proportion the
+//     unfused Cortex-M7 build (same kernels, instrumented per stage) measures for them, so the
+//     stages sum to the fused total.
+//   - macs: the model's multiply-accumulates (extractor layers and dense).
+//   - flash_bytes: the bench image (board support, runtime, all three kernel tables, codecs,
+//     wire) plus the model file: an upper bound for a firmware with one table.
+//   - sram_bytes: static data from the linker symbols without the bench's own buffers, with the
+//     arena and payload buffer at the sizes this model needs, plus the stack high-water mark
+//     measured by painting.
+//   - est_ms = total * cycles_per_instruction / (cpu_mhz * 1000), assuming one cycle per
+//     instruction (QEMU counts instructions, not cycles: a real M7 dual-issues some pairs and
+//     stalls on divisions, loads after stores and flash wait states).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace agilenn::mcu {
+
+inline constexpr double kCyclesPerInstruction = 1.0;
+
+struct BenchOptions {
+  std::filesystem::path model_dir;
+  std::filesystem::path firmware;  // mcu_pipeline_bench.elf
+  std::filesystem::path plugin;    // libagn_icount.so
+  std::string qemu = "qemu-system-arm";
+  double cpu_mhz = 216.0;
+};
+
+// Where the cortex-m7 preset puts the firmware and the plugin in this source tree.
+std::filesystem::path default_firmware();
+std::filesystem::path default_plugin();
+
+struct StageCounts {
+  uint64_t extractor = 0, local = 0, quantize = 0, encode = 0;
+};
+
+struct BenchResult {
+  StageCounts reference, unfused, fused;  // per kernel table, as measured
+  uint64_t framing = 0;
+  StageCounts attributed;                 // fused, with its fused kernel split (see above)
+  uint64_t total = 0;                     // attributed stages + framing
+  std::map<std::string, uint64_t> firmware;  // the firmware's "agn-bench" fields
+  uint64_t macs = 0;
+  uint64_t flash_bytes = 0;
+  uint64_t sram_bytes = 0;
+  double cpu_mhz = 216.0;
+  double est_ms = 0.0;
+
+  // Exactly the keys of the issue: {"instructions": {"extractor", "local", "quantize", "encode",
+  // "framing", "total"}, "macs", "flash_bytes", "sram_bytes", "cpu_mhz",
+  // "cycles_per_instruction", "est_ms"}.
+  nlohmann::json to_json() const;
+  // A table: per stage instructions, instructions per MAC, est. ms; memory; the CPI assumption.
+  std::string table() const;
+};
+
+// Builds the result from the plugin's JSON ({"total", "stages": [16 counts]}) and the firmware's
+// UART output (the "agn-bench key=value ..." line). Throws std::runtime_error naming what is
+// missing or inconsistent.
+BenchResult parse_bench(const std::string& plugin_json, const std::string& uart, double cpu_mhz);
+
+// Runs QEMU as described above. Throws std::runtime_error (missing files, QEMU failure with its
+// output, bad figures).
+BenchResult run_bench(const BenchOptions& options);
+
+}  // namespace agilenn::mcu

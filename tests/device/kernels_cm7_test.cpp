@@ -1,0 +1,112 @@
+// The Cortex-M7 kernel tables (portable build of the same code; the DSP build is checked in QEMU
+// by tests/firmware/pipeline_test.cpp) against the reference kernels: every layer's output, the
+// pooling sums, the symbols and the logits must be identical, on the default shape and on
+// shapes that exercise strides, odd channel counts, levels and the reference fallbacks.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "device/runtime.h"
+#include "device/whole_tensor.h"
+#include "modelfile/random_model.h"
+
+namespace {
+
+using agilenn::modelfile::LayerOp;
+using agilenn::modelfile::ModelSpec;
+using agilenn::modelfile::random_model;
+using agilenn::modelfile::RandomModelOptions;
+using agilenn::modelfile::write_model;
+using agilenn::testing::evaluate_whole;
+
+std::vector<uint8_t> random_image(const agn_model& m, std::mt19937& rng) {
+  std::vector<uint8_t> image(size_t{m.input_height} * m.input_width * m.input_channels);
+  for (uint8_t& p : image) p = static_cast<uint8_t>(rng());
+  return image;
+}
+
+// Whole-tensor evaluation and the streaming runtime, each table against the reference.
+void expect_tables_match(const ModelSpec& spec, uint32_t seed) {
+  const std::vector<uint8_t> bytes = write_model(spec);
+  agn_model m{};
+  ASSERT_EQ(agn_model_load(&m, bytes.data(), bytes.size()), AGN_OK) << m.error;
+  std::mt19937 rng(seed);
+  for (int n = 0; n < 3; ++n) {
+    const std::vector<uint8_t> image = random_image(m, rng);
+    const auto ref = evaluate_whole(m, image, agn_kernels_reference);
+    for (const agn_kernel_table* table : {&agn_kernels_cm7, &agn_kernels_cm7_unfused}) {
+      const bool fused = table->last_split != nullptr;
+      const auto got = evaluate_whole(m, image, *table);
+      for (unsigned i = 0; i + (fused ? 1 : 0) < m.layer_count; ++i) {
+        ASSERT_EQ(got.layers[i], ref.layers[i]) << "layer " << i << " seed " << seed << " fused " << fused;
+      }
+      ASSERT_EQ(got.pool_sums, ref.pool_sums) << "seed " << seed << " fused " << fused;
+      ASSERT_EQ(got.symbols, ref.symbols) << "seed " << seed << " fused " << fused;
+      ASSERT_EQ(got.logits, ref.logits) << "seed " << seed << " fused " << fused;
+
+      size_t arena_size = 0;
+      ASSERT_EQ(agn_runtime_kernel_arena_size(&m, AGN_CODEC_BIT(AGN_CODEC_RAW), table, &arena_size), AGN_OK);
+      std::vector<uint32_t> arena(arena_size / 4 + 1);
+      agn_runtime rt{};
+      ASSERT_EQ(agn_runtime_init(&rt, &m, AGN_CODEC_BIT(AGN_CODEC_RAW), table, arena.data(), arena_size), AGN_OK)
+          << rt.error;
+      std::vector<int8_t> logits(m.local.classes);
+      ASSERT_EQ(agn_runtime_run(&rt, image.data(), image.size(), logits.data(), logits.size()), AGN_OK);
+      EXPECT_EQ(logits, ref.logits);
+      EXPECT_EQ(std::vector<uint8_t>(agn_runtime_symbols(&rt), agn_runtime_symbols(&rt) + m.symbol_count),
+                ref.symbols);
+    }
+  }
+}
+
+TEST(KernelsCm7, DefaultShapeMatchesReference) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) expect_tables_match(random_model({}, seed), seed);
+}
+
+TEST(KernelsCm7, OtherShapesMatchReference) {
+  uint32_t seed = 100;
+  for (int stride : {1, 2}) {
+    for (int mid : {3, 4, 5}) {
+      for (int levels : {2, 3, 8, 16}) {
+        RandomModelOptions o;
+        o.height = 9;
+        o.width = 11;
+        o.stride = stride;
+        o.mid_channels = mid;
+        o.out_channels = 7 + mid;
+        o.k = 1 + mid % 3;
+        o.levels = levels;
+        expect_tables_match(random_model(o, seed), seed);
+        ++seed;
+      }
+    }
+  }
+}
+
+TEST(KernelsCm7, FallsBackWhereTheFastPathCannotBeExact) {
+  // A positive shift large enough that acc * 2^shift could saturate: that layer (and the fusion
+  // of the last one) must take the reference path and still agree.
+  for (unsigned layer : {0u, 1u, 2u, 3u}) {
+    ModelSpec spec = random_model({}, 7 + layer);
+    spec.layers[layer].shift[0] = 20;
+    expect_tables_match(spec, layer);
+  }
+}
+
+TEST(KernelsCm7, StateNeedsArenaSpace) {
+  const std::vector<uint8_t> bytes = write_model(random_model({}, 3));
+  agn_model m{};
+  ASSERT_EQ(agn_model_load(&m, bytes.data(), bytes.size()), AGN_OK);
+  size_t ref = 0, cm7 = 0;
+  ASSERT_EQ(agn_runtime_arena_size(&m, AGN_CODEC_BIT(AGN_CODEC_RANS), &ref), AGN_OK);
+  ASSERT_EQ(agn_runtime_kernel_arena_size(&m, AGN_CODEC_BIT(AGN_CODEC_RANS), &agn_kernels_cm7, &cm7), AGN_OK);
+  EXPECT_GT(cm7, ref);
+  std::vector<uint32_t> arena(cm7 / 4);
+  agn_runtime rt{};
+  EXPECT_EQ(agn_runtime_init(&rt, &m, AGN_CODEC_BIT(AGN_CODEC_RANS), &agn_kernels_cm7, arena.data(), cm7 - 4),
+            AGN_ERR_NO_SPACE);
+  EXPECT_EQ(agn_runtime_init(&rt, &m, AGN_CODEC_BIT(AGN_CODEC_RANS), &agn_kernels_cm7, arena.data(), cm7), AGN_OK);
+}
+
+}  // namespace

@@ -1,0 +1,106 @@
+#include "mcu/bench.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "host/file_io.h"
+#include "modelfile/random_model.h"
+
+namespace {
+
+using agilenn::mcu::BenchOptions;
+using agilenn::mcu::parse_bench;
+
+// Stages: table t at 1 + 4t (extractor, local, quantize, encode), framing 13.
+const char* kPlugin =
+    R"({"total": 0, "stages": [5, 4000, 10, 1000, 300, 1500, 10, 500, 300, 1800, 10, 0, 300, 90, 7, 0],)"
+    R"( "entries": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]})";
+const char* kUart =
+    "agn-bench-table 0 reference\n"
+    "agn-bench tables=3 model_bytes=1472 flash_image=40000 sram_static=150000 arena_capacity=65536 "
+    "arena_used=26000 payload_capacity=40960 payload_max=29265 stack_high_water=1300 bench_buffers=40000 "
+    "macs=175154 payload_bytes=9691 datagrams=9 codec=3\n";
+
+TEST(McuBench, AttributesTheFusedKernelLikeTheUnfusedBuild) {
+  const auto r = parse_bench(kPlugin, kUart, 216.0);
+  // Unfused: extractor 1500, quantize 500 -> 25 % of the fused 1800 is quantize.
+  EXPECT_EQ(r.attributed.quantize, 450u);
+  EXPECT_EQ(r.attributed.extractor, 1350u);
+  EXPECT_EQ(r.attributed.local, 10u);
+  EXPECT_EQ(r.attributed.encode, 300u);
+  EXPECT_EQ(r.framing, 90u);
+  EXPECT_EQ(r.total, 1350u + 10 + 450 + 300 + 90);
+  EXPECT_EQ(r.reference.extractor, 4000u);
+  EXPECT_EQ(r.macs, 175154u);
+  EXPECT_EQ(r.flash_bytes, 40000u + 1472u);
+  EXPECT_EQ(r.sram_bytes, 150000u - 65536u - 40960u - 40000u + 26000u + 29265u + 1300u);
+  EXPECT_DOUBLE_EQ(r.est_ms, static_cast<double>(r.total) / 216000.0);
+}
+
+TEST(McuBench, JsonHasExactlyTheIssuesKeys) {
+  const nlohmann::json j = parse_bench(kPlugin, kUart, 100.0).to_json();
+  std::set<std::string> keys, stage_keys;
+  for (const auto& [k, v] : j.items()) keys.insert(k);
+  for (const auto& [k, v] : j["instructions"].items()) stage_keys.insert(k);
+  EXPECT_EQ(keys, (std::set<std::string>{"instructions", "macs", "flash_bytes", "sram_bytes", "cpu_mhz",
+                                         "cycles_per_instruction", "est_ms"}));
+  EXPECT_EQ(stage_keys, (std::set<std::string>{"extractor", "local", "quantize", "encode", "framing", "total"}));
+  EXPECT_DOUBLE_EQ(j["cpu_mhz"].get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(j["cycles_per_instruction"].get<double>(), 1.0);
+  EXPECT_NE(parse_bench(kPlugin, kUart, 100.0).table().find("1.0 cycle per instruction"), std::string::npos);
+}
+
+TEST(McuBench, RejectsIncompleteOutput) {
+  EXPECT_THROW(parse_bench(kPlugin, "no bench line\n", 216.0), std::runtime_error);
+  EXPECT_THROW(parse_bench(R"({"stages": [1, 2]})", kUart, 216.0), std::runtime_error);
+  EXPECT_THROW(parse_bench("not json", kUart, 216.0), std::runtime_error);
+  std::string two_tables = kUart;
+  two_tables.replace(two_tables.find("tables=3"), 8, "tables=2");
+  EXPECT_THROW(parse_bench(kPlugin, two_tables, 216.0), std::runtime_error);
+  std::string no_macs = kUart;
+  no_macs.replace(no_macs.find("macs=175154"), 11, "");
+  EXPECT_THROW(parse_bench(kPlugin, no_macs, 216.0), std::runtime_error);
+}
+
+TEST(McuBench, MissingFilesAreNamed) {
+  BenchOptions o;
+  o.model_dir = "/no/such/model/dir";
+  o.firmware = agilenn::mcu::default_firmware();
+  o.plugin = agilenn::mcu::default_plugin();
+  try {
+    agilenn::mcu::run_bench(o);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/no/such/model/dir/model.agnm"), std::string::npos) << e.what();
+  }
+}
+
+// The real thing, when the cortex-m7 preset has been built (CI builds it before the host tests).
+TEST(McuBench, RunsTheFirmwareOnARandomModel) {
+  BenchOptions o;
+  o.firmware = agilenn::mcu::default_firmware();
+  o.plugin = agilenn::mcu::default_plugin();
+  if (!std::filesystem::exists(o.firmware) || !std::filesystem::exists(o.plugin)) {
+    GTEST_SKIP() << "build the cortex-m7 preset first (" << o.firmware << ")";
+  }
+  o.model_dir = std::filesystem::path(testing::TempDir()) / "mcu_bench_model";
+  std::filesystem::create_directories(o.model_dir);
+  const auto bytes = agilenn::modelfile::write_model(agilenn::modelfile::random_model({}, 5));
+  agilenn::write_file_atomic(o.model_dir / "model.agnm",
+                             std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  const auto r = agilenn::mcu::run_bench(o);
+  EXPECT_EQ(r.macs, 175154u);  // the default shape (dw 3x3 on 32x32x3, pw 3->4, dw on 32x32x4, pw 4->24, dense 5->10)
+  EXPECT_GT(r.attributed.extractor, 0u);
+  EXPECT_GT(r.attributed.quantize, 0u);
+  EXPECT_GT(r.attributed.encode, 0u);
+  EXPECT_LT(r.fused.extractor + r.fused.quantize, r.reference.extractor + r.reference.quantize);
+  EXPECT_EQ(r.total, r.attributed.extractor + r.attributed.local + r.attributed.quantize + r.attributed.encode +
+                         r.framing);
+  EXPECT_GT(r.flash_bytes, bytes.size());
+  EXPECT_GT(r.sram_bytes, r.firmware.at("arena_used"));
+}
+
+}  // namespace
