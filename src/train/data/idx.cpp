@@ -68,7 +68,10 @@ IdxArray read_idx_array(const fs::path& file, uint8_t expected_rank) {
     // Unchecked, 256 x 2^28 x 2^28 wraps to 0 and an empty file would pass as 256 huge images.
     if (__builtin_mul_overflow(count, size_t{dim}, &count)) {
       std::string shape;
-      for (uint32_t x : array.dims) shape += (shape.empty() ? "" : "x") + std::to_string(x);
+      for (uint32_t x : array.dims) {
+        if (!shape.empty()) shape += 'x';  // not `"" + to_string`: GCC 12 -O3 warns (-Wrestrict)
+        shape += std::to_string(x);
+      }
       throw std::runtime_error(file.string() + ": implausible idx dimensions " + shape +
                                " (more than 2^64 bytes)");
     }
