@@ -10,7 +10,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libtorch-dev libopenblas0-openmp
   libcli11-dev nlohmann-json3-dev
-  libjpeg62-turbo-dev libpng-dev zlib1g-dev libmatio-dev libarchive-dev libstb-dev fonts-dejavu-core
+  libjpeg62-turbo-dev libpng-dev zlib1g-dev libzstd-dev libmatio-dev libarchive-dev libstb-dev fonts-dejavu-core
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev  # the fuzz preset: clang with libFuzzer and the sanitizer runtimes
 )

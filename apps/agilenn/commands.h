@@ -10,5 +10,7 @@ void add_data_command(CLI::App& root, int& exit_code);
 void add_demo_command(CLI::App& root, int& exit_code);
 void add_train_command(CLI::App& root, int& exit_code);  // train and eval
 void add_bench_command(CLI::App& root, int& exit_code);
+void add_export_command(CLI::App& root, int& exit_code);
+void add_infer_command(CLI::App& root, int& exit_code);
 
 }  // namespace agilenn::cli

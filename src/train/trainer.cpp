@@ -20,6 +20,7 @@
 #include "train/channel_selection.h"
 #include "train/data/dataset.h"
 #include "train/models.h"
+#include "train/run.h"
 #include "train/xai.h"
 
 namespace agilenn::train {
@@ -42,26 +43,19 @@ namespace {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 // Data: the train split minus a held-out validation split, the test split, augmentation.
 
-struct Data {
-  data::ImageSet train_set;
-  data::ImageSet test_set;
-  std::vector<size_t> train, val, test;  // indices into train_set / test_set
-  std::vector<double> mean, std;
-  bool flip = true;
-  int classes = 0;
-};
-
-Data load_data(const TrainConfig& c) {
+RunData load_run_data(const TrainConfig& c) {
   std::optional<fs::path> dir;
   if (!c.data_dir.empty()) dir = c.data_dir;
   const data::DatasetLocation loc =
       data::locate_dataset(data::parse_dataset_kind(c.dataset), data::LocateOptions::from_environment(dir));
   std::fprintf(stderr, "dataset %s: %s layout at %s\n", data::dataset_name(loc.kind), data::format_name(loc.format),
                loc.root.string().c_str());
-  Data d;
+  RunData d;
   d.train_set = data::load_split(loc, data::Split::kTrain);
   d.test_set = data::load_split(loc, data::Split::kTest);
   d.classes = static_cast<int>(d.train_set.classes.size());
@@ -112,7 +106,7 @@ Data load_data(const TrainConfig& c) {
 
 // A normalised NCHW float batch; with `rng` the images are shifted by up to `pad` pixels (zero
 // padding) and flipped at random.
-torch::Tensor make_images(const data::ImageSet& set, const size_t* idx, size_t n, const Data& d, std::mt19937_64* rng,
+torch::Tensor make_images(const data::ImageSet& set, const size_t* idx, size_t n, const RunData& d, std::mt19937_64* rng,
                           int pad) {
   const int h = set.height, w = set.width, cin = set.channels;
   torch::Tensor out = torch::empty({static_cast<int64_t>(n), 3, h, w});
@@ -152,6 +146,8 @@ torch::Tensor make_labels(const data::ImageSet& set, const size_t* idx, size_t n
   return out;
 }
 
+namespace {
+
 // The shuffled training order of an epoch: a function of (seed, epoch) only, so a resumed run
 // sees the same batches as an uninterrupted one.
 std::vector<size_t> epoch_order(const std::vector<size_t>& train, uint64_t seed, int epoch) {
@@ -180,6 +176,8 @@ ReferenceOptions reference_options(const TrainConfig& c, int classes) {
   return ReferenceOptions{c.extractor_out, classes, c.reference_width};
 }
 
+}  // namespace
+
 AgileOptions agile_options(const TrainConfig& c, int classes) {
   AgileOptions o;
   o.extractor = extractor_options(c);
@@ -191,6 +189,8 @@ AgileOptions agile_options(const TrainConfig& c, int classes) {
   o.alpha_temperature = c.alpha_temperature;
   return o;
 }
+
+namespace {
 
 // Per-channel learned symbol probabilities for the optional rate term: the bits the remote
 // symbols would cost under this static model, estimated from soft assignments.
@@ -327,7 +327,7 @@ double accuracy(const torch::Tensor& logits, const torch::Tensor& labels) {
 // Evaluation of AgileNN (and its reference) on a list of images.
 
 struct Evaluator {
-  const Data& d;
+  const RunData& d;
   const TrainConfig& c;
   torch::Device device;
 };
@@ -433,7 +433,7 @@ void print_epoch(const nlohmann::json& m) {
 }
 
 // Returns the stage's training wall time.
-double run_stage(const StageSpec& s, const TrainConfig& c, const Data& d, const torch::Device& device) {
+double run_stage(const StageSpec& s, const TrainConfig& c, const RunData& d, const torch::Device& device) {
   const fs::path dir = c.out;
   const fs::path ckpt = dir / (s.name + ".ckpt");
   Counters counters;
@@ -489,7 +489,7 @@ double run_stage(const StageSpec& s, const TrainConfig& c, const Data& d, const 
 // ---------------------------------------------------------------------------------------------
 // The stages.
 
-void train_reference(const TrainConfig& c, const Data& d, const torch::Device& device, nlohmann::json& summary) {
+void train_reference(const TrainConfig& c, const RunData& d, const torch::Device& device, nlohmann::json& summary) {
   std::fprintf(stderr, "\n== reference stage: extractor-shaped stem + reference body, trained end to end ==\n");
   ReferenceNet net(extractor_options(c), reference_options(c, d.classes));
   net->to(device);
@@ -545,7 +545,7 @@ void load_reference(const TrainConfig& c, int classes, FeatureExtractor& stem, R
 
 // Algorithm 1 over (part of) the training set, then the mapping applied to the extractor and
 // the reference body.
-void select_channels(const TrainConfig& c, const Data& d, const torch::Device& device, FeatureExtractor& extractor,
+void select_channels(const TrainConfig& c, const RunData& d, const torch::Device& device, FeatureExtractor& extractor,
                      ReferenceNN& body, nlohmann::json& summary) {
   std::fprintf(stderr, "\n== Algorithm 1: channel selection with the trained reference ==\n");
   extractor->eval();
@@ -682,7 +682,7 @@ struct AgileModel {
   }
 };
 
-void train_agilenn(const TrainConfig& c, const Data& d, const torch::Device& device, nlohmann::json& summary) {
+void train_agilenn(const TrainConfig& c, const RunData& d, const torch::Device& device, nlohmann::json& summary) {
   AgileModel m(c, d.classes);
   const fs::path ckpt = fs::path(c.out) / "agilenn.ckpt";
   const bool resuming = c.resume && fs::exists(ckpt);
@@ -743,7 +743,7 @@ struct PlainModel {
   }
 };
 
-void train_plain(const TrainConfig& c, const Data& d, const torch::Device& device, double budget_s, nlohmann::json& summary) {
+void train_plain(const TrainConfig& c, const RunData& d, const torch::Device& device, double budget_s, nlohmann::json& summary) {
   std::fprintf(stderr, "\n== plain stage: the same extractor + Remote NN on all %d channels, no split, no XAI%s ==\n",
                c.extractor_out, budget_s > 0 ? (", " + std::to_string(static_cast<int>(budget_s)) + " s budget").c_str() : "");
   PlainModel m(c, d.classes);
@@ -801,7 +801,7 @@ void run_train(const TrainConfig& c) {
   fs::create_directories(dir);
   if (!c.resume) fs::remove(dir / "metrics.jsonl");
   write_file_atomic(dir / "config.json", to_json(c).dump(2) + "\n");
-  const Data d = load_data(c);
+  const RunData d = load_run_data(c);
   nlohmann::json summary = read_json_if_exists(dir / "summary.json");
   const auto save_summary = [&] { write_file_atomic(dir / "summary.json", summary.dump(2) + "\n"); };
 
@@ -835,7 +835,7 @@ StepBenchReport bench_train_step(const TrainConfig& c, int steps) {
   set_compute_threads(c.threads);
   torch::manual_seed(c.seed);
   const torch::Device device = pick_device(c.device);
-  const Data d = load_data(c);
+  const RunData d = load_run_data(c);
   AgileModel agile(c, d.classes);
   PlainModel plain(c, d.classes);
   agile.net->to(device);
@@ -878,6 +878,13 @@ StepBenchReport bench_train_step(const TrainConfig& c, int steps) {
   return r;
 }
 
+AgileNet load_agilenn(const std::filesystem::path& run_dir, const TrainConfig& c, int classes) {
+  AgileNet net(agile_options(c, classes));
+  load_archive(run_dir / "agilenn.pt", {{"net", net.ptr().get()}}, {});
+  net->eval();
+  return net;
+}
+
 EvalReport evaluate_run(const std::string& run_dir, const std::string& split, double alpha_override,
                         const std::string& data_dir) {
   const fs::path dir = run_dir;
@@ -889,7 +896,7 @@ EvalReport evaluate_run(const std::string& run_dir, const std::string& split, do
   if (split != "test" && split != "val") throw std::invalid_argument("--split must be test or val, got '" + split + "'");
   set_compute_threads(c.threads);
   const torch::Device device = pick_device(c.device);
-  const Data d = load_data(c);
+  const RunData d = load_run_data(c);
   AgileNet net(agile_options(c, d.classes));
   ReferenceNN body(reference_options(c, d.classes));
   RateModel rate(c.extractor_out - c.k, c.levels);
