@@ -13,6 +13,7 @@ packages=(
   libjpeg62-turbo-dev libpng-dev zlib1g-dev libzstd-dev libmatio-dev libarchive-dev libstb-dev fonts-dejavu-core
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev  # the fuzz preset: clang with libFuzzer and the sanitizer runtimes
+  iproute2  # ip and tc: the netem integration test of the UDP link (skipped where not allowed)
 )
 
 missing=()

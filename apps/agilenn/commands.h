@@ -12,5 +12,8 @@ void add_train_command(CLI::App& root, int& exit_code);  // train and eval
 void add_bench_command(CLI::App& root, int& exit_code);
 void add_export_command(CLI::App& root, int& exit_code);
 void add_infer_command(CLI::App& root, int& exit_code);
+void add_serve_command(CLI::App& root, int& exit_code);
+// `bench serve` (bench_serve.cpp), registered by add_bench_command.
+void add_bench_serve_command(CLI::App& bench, int& exit_code);
 
 }  // namespace agilenn::cli

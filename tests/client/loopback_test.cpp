@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstdio>
 #include <thread>
 
+#include "client/load.h"
 #include "client/remote_client.h"
 #include "server/udp_server.h"
 #include "support/fake_backend.h"
@@ -123,35 +125,52 @@ TEST(Loopback, LoadManyDevices) {
   so.batch.max_batch = 32;
   so.batch.max_wait_ms = 2;
   ServerThread server(so, KeyStore::development(kKey), 1.0);
-  const int devices = 64, per_device = 200;
-  std::atomic<int> answered{0}, fallback{0}, wrong{0};
-  std::vector<std::thread> threads;
-  for (int d = 0; d < devices; ++d) {
-    threads.emplace_back([&, d] {
-      ClientOptions co;
-      co.server = server.server->address();
-      co.device_id = 1000 + static_cast<uint32_t>(d);
-      co.key = kKey;
-      co.deadline_ms = 1000;
-      RemoteClient client(co);
-      const SweepResult s = run_requests(client, per_device, 400, static_cast<uint32_t>(d) + 1);
-      answered += s.answered;
-      fallback += s.fallback;
-      wrong += s.wrong;
-    });
-  }
-  for (auto& t : threads) t.join();
+  agilenn::client::LoadOptions lo;
+  lo.client.server = server.server->address();
+  lo.client.key = kKey;
+  lo.client.deadline_ms = 1000;
+  lo.first_device = 1000;
+  lo.devices = 64;
+  lo.requests_per_device = 200;
+  lo.make_request = [](uint32_t device, int64_t i) {
+    return agilenn::testing::fake_request(400, device * 1000 + static_cast<uint32_t>(i));
+  };
+  const auto report = agilenn::client::run_load(lo);
   const auto stats = server.server->stats();
-  std::fprintf(stderr, "load: %s\n", stats.to_line().c_str());
-  EXPECT_EQ(answered + fallback, devices * per_device);
-  EXPECT_EQ(wrong.load(), 0);
-  EXPECT_EQ(fallback.load(), 0);
-  EXPECT_EQ(stats.devices, static_cast<size_t>(devices));
+  std::fprintf(stderr, "load: %lld answered in %.2f s (%.0f/s), round trip p99 %.2f ms; server %s\n",
+               static_cast<long long>(report.answered), report.seconds, report.answered_per_s, report.round_trip_p99_ms,
+               stats.to_line().c_str());
+  EXPECT_EQ(report.requests, 64 * 200);
+  EXPECT_EQ(report.answered + report.fallbacks, report.requests);
+  EXPECT_EQ(report.fallbacks, 0);
+  EXPECT_EQ(stats.devices, 64u);
   EXPECT_LE(stats.peak_reassembly_bytes, so.limits.total_bytes);
   EXPECT_EQ(stats.counters.requests, stats.counters.replies);
-  EXPECT_GE(stats.counters.requests, static_cast<uint64_t>(devices * per_device));
+  EXPECT_GE(stats.counters.requests, static_cast<uint64_t>(report.requests));
   EXPECT_EQ(stats.counters.dropped(), 0u);
   EXPECT_GT(stats.batch_histogram.rbegin()->first, 1);  // requests from many devices were batched
+}
+
+// Run by netem_test.sh inside a network namespace whose loopback has netem delay, loss,
+// reordering, duplication and corruption: real kernel-level link effects, no client emulation.
+TEST(Loopback, UnderNetem) {
+  if (std::getenv("AGILENN_NETEM") == nullptr) GTEST_SKIP() << "run by tests/client/netem_test.sh under netem";
+  ServeOptions so;
+  so.limits.max_datagram = 256;
+  so.batch.max_wait_ms = 1;
+  ServerThread server(so);
+  ClientOptions co;
+  co.server = server.server->address();
+  co.key = kKey;
+  co.max_datagram = 256;
+  RemoteClient client(co);
+  const int n = 100;
+  const SweepResult s = run_requests(client, n, 700, 77);
+  std::fprintf(stderr, "netem: %d answered, %d fallback, %.0f wire bytes per request; server %s\n", s.answered,
+               s.fallback, s.wire_bytes / n, server.server->stats().to_line().c_str());
+  EXPECT_EQ(s.answered + s.fallback, n);
+  EXPECT_EQ(s.wrong, 0);
+  EXPECT_LE(s.fallback, n * 5 / 100);
 }
 
 }  // namespace
