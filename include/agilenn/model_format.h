@@ -63,8 +63,9 @@
 //   1. Requantisation of an int32 accumulator acc with Q31 multiplier M (M == 0 or
 //      2^30 <= M < 2^31) and shift s (AGN_MODEL_MIN_SHIFT..AGN_MODEL_MAX_SHIFT):
 //        x = saturate_int32(acc * 2^max(s, 0))        (saturation only matters for huge acc)
-//        y = SaturatingRoundingDoublingHighMul(x, M)  = round-half-away((x * M) / 2^31), the one
-//            overflow case x == M == INT32_MIN giving INT32_MAX
+//        y = SaturatingRoundingDoublingHighMul(x, M)  = (x * M + nudge) / 2^31 in int64, C division
+//            (truncation toward zero), nudge = 2^30 if x * M >= 0 else 1 - 2^30 (so ties go toward
+//            +infinity); the one overflow case x == M == INT32_MIN gives INT32_MAX
 //        z = RoundingDivideByPOT(y, max(-s, 0))       = y / 2^e rounded half away from zero
 //        out = clamp(zero_point_out + z, act_min, act_max)
 //   2. Conv layers: acc = bias[oc] + sum w * (q_in - zp_in) over the window (padding: q_in = zp_in,

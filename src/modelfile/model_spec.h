@@ -79,8 +79,21 @@ struct ModelSpec {
   std::string metadata;             // empty = no METADATA section
 };
 
-// Serialises `spec` (sections in the order INPUT, LAYER..., LOCAL, SPLIT, RANS, METADATA), fills
-// in the arena size and the CRC.
+// Serialises `spec` (sections in the order INPUT, LAYER..., LOCAL, SPLIT, RANS, METADATA), checks
+// the result with the device runtime's loader (every shape and quantisation rule of
+// model_format.h; its message names the section and field), fills in the arena size the runtime
+// needs with every codec the model supports, and the CRC.
 std::vector<uint8_t> write_model(const ModelSpec& spec);
+
+// A real multiplier as the file stores it: real ~= multiplier * 2^(shift - 31) with multiplier
+// in [2^30, 2^31) (TFLite's QuantizeMultiplier). Values too small for the shift range give
+// {0, 0}; throws std::invalid_argument for negative, non-finite or too large (>= 2^30) values.
+struct QuantizedMultiplier {
+  int32_t multiplier = 0;
+  int32_t shift = 0;
+};
+QuantizedMultiplier quantize_multiplier(double real);
+// The real value a multiplier/shift pair stands for (exact in double).
+double dequantize_multiplier(int32_t multiplier, int32_t shift);
 
 }  // namespace agilenn::modelfile

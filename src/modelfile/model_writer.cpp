@@ -1,8 +1,11 @@
 #include <bit>
+#include <cmath>
 #include <stdexcept>
 
 #include "common/byte_order.h"
 #include "common/crc32.h"
+#include "device/device_model.h"
+#include "device/runtime.h"
 #include "modelfile/model_spec.h"
 
 namespace agilenn::modelfile {
@@ -198,11 +201,40 @@ std::vector<uint8_t> write_model(const ModelSpec& spec) {
   agn_store_u16le(h + AGN_MODEL_OFFSET_VERSION, AGN_MODEL_VERSION);
   agn_store_u16le(h + AGN_MODEL_OFFSET_SECTION_COUNT, static_cast<uint16_t>(sections.size()));
   agn_store_u32le(h + AGN_MODEL_OFFSET_FILE_SIZE, static_cast<uint32_t>(file.size()));
-  agn_store_u32le(h + AGN_MODEL_OFFSET_ARENA_SIZE, 0);  // filled in once the runtime can size it
+  agn_store_u32le(h + AGN_MODEL_OFFSET_ARENA_SIZE, 0);
   agn_store_u32le(h + AGN_MODEL_OFFSET_FLAGS, 0);
   const size_t body = file.size() - AGN_MODEL_CRC_SIZE;
   agn_store_u32le(h + body, agn_crc32(h, body));
+
+  // The runtime's own loader validates the result, and sizes the arena for every codec the model
+  // supports (the loader ignores the arena field, so it can be filled in afterwards).
+  agn_model model;
+  if (agn_model_load(&model, file.data(), file.size()) != AGN_OK) fail("model", model.error);
+  unsigned codecs = AGN_CODEC_BIT(AGN_CODEC_RAW) | AGN_CODEC_BIT(AGN_CODEC_LZW_FIXED) |
+                    AGN_CODEC_BIT(AGN_CODEC_LZW_VARIABLE);
+  if (model.rans != nullptr) codecs |= AGN_CODEC_BIT(AGN_CODEC_RANS);
+  size_t arena = 0;
+  if (agn_runtime_arena_size(&model, codecs, &arena) != AGN_OK || arena > 0xFFFFFFFFu) fail("model", "arena size");
+  agn_store_u32le(h + AGN_MODEL_OFFSET_ARENA_SIZE, static_cast<uint32_t>(arena));
+  agn_store_u32le(h + body, agn_crc32(h, body));
   return file;
 }
+
+QuantizedMultiplier quantize_multiplier(double real) {
+  if (!std::isfinite(real) || real < 0) fail("multiplier", "expected a finite value >= 0, got " + std::to_string(real));
+  if (real == 0) return {};
+  int exponent = 0;
+  const double fraction = std::frexp(real, &exponent);  // real = fraction * 2^exponent, fraction in [0.5, 1)
+  int64_t q = std::llround(fraction * 2147483648.0);
+  if (q == (int64_t{1} << 31)) {
+    q /= 2;
+    ++exponent;
+  }
+  if (exponent > AGN_MODEL_MAX_SHIFT) fail("multiplier", std::to_string(real) + " is too large");
+  if (exponent < AGN_MODEL_MIN_SHIFT) return {};
+  return {static_cast<int32_t>(q), exponent};
+}
+
+double dequantize_multiplier(int32_t multiplier, int32_t shift) { return std::ldexp(multiplier, shift - 31); }
 
 }  // namespace agilenn::modelfile

@@ -18,6 +18,7 @@
 #include "codec/pack.h"
 #include "codec/rans.h"
 #include "host/file_io.h"
+#include "modelfile/random_model.h"
 #include "support/format_writers.h"
 #include "wire/wire.h"
 
@@ -101,6 +102,20 @@ void codec_seeds(const fs::path& root) {
   agn_rans_encode(&built, in.data(), in.size(), 50, stream.data(), stream.size(), &written);
   stream.resize(written);
   seed(root, "codec_rans_decode_fuzz", "stream", cat(cat(header, count_bytes), stream));
+}
+
+// Small random models (the default layout on 8x8 images, and a strided one without rANS tables),
+// raw (mode 0) and with the CRC rewritten (mode 1).
+void device_seeds(const fs::path& root) {
+  agilenn::modelfile::RandomModelOptions small;
+  small.height = small.width = 8;
+  const Bytes with_rans = agilenn::modelfile::write_model(agilenn::modelfile::random_model(small, 1));
+  small.stride = 2;
+  small.rans = false;
+  const Bytes strided = agilenn::modelfile::write_model(agilenn::modelfile::random_model(small, 2));
+  seed(root, "device_model_load_fuzz", "rans", cat({0}, with_rans));
+  seed(root, "device_model_load_fuzz", "rans_fixcrc", cat({1}, with_rans));
+  seed(root, "device_model_load_fuzz", "strided_fixcrc", cat({1}, strided));
 }
 
 void data_seeds(const fs::path& root, const fs::path& scratch) {
@@ -208,6 +223,7 @@ int main(int argc, char** argv) {
     fs::create_directories(scratch);
     codec_seeds(root);
     server_seeds(root);
+    device_seeds(root);
     data_seeds(root, scratch);
     fs::remove_all(scratch);
   } catch (const std::exception& e) {

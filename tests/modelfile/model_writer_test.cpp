@@ -7,6 +7,8 @@
 
 #include "common/byte_order.h"
 #include "common/crc32.h"
+#include "device/device_model.h"
+#include "device/runtime.h"
 #include "modelfile/c_source.h"
 
 namespace {
@@ -175,6 +177,36 @@ TEST(ModelWriter, RejectsArraysThatDoNotMatchShapes) {
   s = tiny_spec();
   s.layers[1].out_channels = 70000;
   expect_error(s, "layers[1].out_channels");
+}
+
+// The runtime's loader reads back what the writer wrote, and the writer stored its arena size.
+TEST(ModelWriter, LoaderReadsTheSpecBack) {
+  const ModelSpec s = tiny_spec();
+  const std::vector<uint8_t> f = write_model(s);
+  agn_model m;
+  ASSERT_EQ(agn_model_load(&m, f.data(), f.size()), AGN_OK) << m.error;
+  EXPECT_EQ(m.input_zero_point, -3);
+  ASSERT_EQ(m.layer_count, 2);
+  EXPECT_EQ(m.layers[0].op, AGN_OP_DEPTHWISE);
+  EXPECT_EQ(m.layers[1].in_zero_point, 5);
+  EXPECT_EQ(m.layers[1].act_max, 40);
+  EXPECT_EQ(agn_i32_at(m.layers[0].shift, 2), 2);
+  EXPECT_EQ(agn_i32_at(m.layers[1].bias, 3), -9);
+  EXPECT_EQ(m.layers[0].weights[26], 13);
+  EXPECT_EQ(m.local.pool_count, 16u);
+  EXPECT_EQ(m.local.in_zero_point, -128);
+  EXPECT_EQ(agn_i32_at(m.local.shift, 1), -2);
+  EXPECT_EQ(m.k, 1);
+  EXPECT_EQ(m.levels, 4);
+  EXPECT_EQ(m.alpha, 0.75f);
+  EXPECT_EQ(m.thresholds[1], -20);
+  EXPECT_EQ(agn_f32_at(m.level_values, 3), 3.0f);
+  EXPECT_EQ(m.symbol_count, 3u * 16);
+  EXPECT_EQ(m.rans, nullptr);
+  size_t arena = 0;
+  ASSERT_EQ(agn_runtime_arena_size(&m, AGN_CODEC_BIT(AGN_CODEC_RAW) | AGN_CODEC_BIT(AGN_CODEC_LZW_FIXED) |
+                                           AGN_CODEC_BIT(AGN_CODEC_LZW_VARIABLE), &arena), AGN_OK);
+  EXPECT_EQ(m.stored_arena_size, arena);
 }
 
 TEST(CSource, DeclaresAndDefinesTheBytes) {

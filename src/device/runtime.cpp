@@ -1,0 +1,267 @@
+#include "device/runtime.h"
+
+#include <string.h>
+
+#include "codec/lzw.h"
+#include "codec/pack.h"
+#include "codec/rans.h"
+#include "device/message.h"
+
+using agilenn::device::Message;
+
+namespace {
+
+static_assert(alignof(agn_lzw_encoder) <= 4 && alignof(agn_rans_model) <= 4, "arena parts are 4-byte aligned");
+
+size_t pad4(size_t n) { return (n + 3) & ~size_t{3}; }
+
+size_t ring_bytes(const agn_layer& l) { return pad4(size_t{l.kernel} * l.in_width * l.in_channels); }
+
+// Offsets of the arena parts (see runtime.h).
+struct Layout {
+  size_t symbols = 0;
+  size_t pool_sums = 0;
+  size_t pooled = 0;
+  size_t rings[AGN_MODEL_MAX_LAYERS] = {};
+  size_t feature_row = 0;
+  size_t codec = 0;
+  size_t total = 0;
+};
+
+Layout plan(const agn_model* m, unsigned codecs) {
+  Layout p;
+  p.symbols = 0;
+  const size_t shared = pad4(m->symbol_count);
+  size_t off = shared;
+  p.pool_sums = off;
+  off += 4 * size_t{m->k};
+  p.pooled = off;
+  off += pad4(m->k);
+  for (unsigned i = 0; i < m->layer_count; ++i) {
+    p.rings[i] = off;
+    off += ring_bytes(m->layers[i]);
+  }
+  p.feature_row = off;
+  off += pad4(size_t{m->feature_width} * m->feature_channels);
+  size_t codec_bytes = 0;
+  if (codecs & (AGN_CODEC_BIT(AGN_CODEC_LZW_FIXED) | AGN_CODEC_BIT(AGN_CODEC_LZW_VARIABLE))) {
+    codec_bytes = sizeof(agn_lzw_encoder);
+  }
+  if ((codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) && sizeof(agn_rans_model) > codec_bytes) {
+    codec_bytes = sizeof(agn_rans_model);
+  }
+  p.codec = shared;
+  const size_t codec_end = shared + pad4(codec_bytes);
+  p.total = off > codec_end ? off : codec_end;
+  return p;
+}
+
+bool codecs_valid(const agn_model* m, unsigned codecs) {
+  if ((codecs & ~AGN_CODECS_ALL) != 0) return false;
+  return !(codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) || m->rans != nullptr;
+}
+
+class Ticker {
+ public:
+  explicit Ticker(const agn_runtime* rt) : rt_(rt), last_(rt->clock ? rt->clock(rt->clock_context) : 0) {}
+  // Adds the ticks since the previous mark to *counter.
+  void mark(uint64_t* counter) {
+    if (rt_->clock == nullptr) return;
+    const uint64_t now = rt_->clock(rt_->clock_context);
+    *counter += now - last_;
+    last_ = now;
+  }
+
+ private:
+  const agn_runtime* rt_;
+  uint64_t last_;
+};
+
+// Input row `y` of layer `i` is in its ring: emit every output row that it completes.
+void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
+  const agn_model* m = rt->model;
+  const agn_layer& l = m->layers[i];
+  const size_t row_bytes = size_t{l.in_width} * l.in_channels;
+  const agn_conv_row_fn kernel = agn_kernel_for_op(rt->kernels, l.op);
+  const bool last_layer = i + 1 == m->layer_count;
+  while (rt->next_row[i] < l.out_height) {
+    const int r = rt->next_row[i];
+    const int first = r * l.stride - l.padding;
+    int last = first + l.kernel - 1;
+    if (last > l.in_height - 1) last = l.in_height - 1;
+    if (last > static_cast<int>(y)) break;
+    const int8_t* rows[AGN_MODEL_MAX_KERNEL];
+    for (int j = 0; j < l.kernel; ++j) {
+      const int iy = first + j;
+      rows[j] = iy < 0 || iy >= l.in_height ? nullptr : rt->rings[i] + (iy % l.kernel) * row_bytes;
+    }
+    int8_t* out;
+    if (last_layer) {
+      out = rt->feature_row;
+    } else {
+      const agn_layer& next = m->layers[i + 1];
+      out = rt->rings[i + 1] + (r % next.kernel) * (size_t{next.in_width} * next.in_channels);
+    }
+    kernel(&l, rows, out);
+    ticker->mark(&rt->ticks.layer[i]);
+    ++rt->next_row[i];
+    if (last_layer) {
+      rt->kernels->split_row(m, rt->feature_row, static_cast<unsigned>(r), rt->pool_sums, rt->symbols);
+      ticker->mark(&rt->ticks.split);
+    } else {
+      push_row(rt, i + 1, static_cast<unsigned>(r), ticker);
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" agn_status agn_runtime_arena_size(const agn_model* model, unsigned codecs, size_t* size) {
+  if (model == nullptr || size == nullptr || model->layer_count == 0 || !codecs_valid(model, codecs)) {
+    return AGN_ERR_ARG;
+  }
+  *size = plan(model, codecs).total;
+  return AGN_OK;
+}
+
+extern "C" agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, unsigned codecs,
+                                       const agn_kernel_table* kernels, void* arena, size_t arena_size) {
+  if (rt == nullptr) return AGN_ERR_ARG;
+  memset(rt, 0, sizeof *rt);
+  Message msg(rt->error, sizeof rt->error);
+  if (model == nullptr || model->layer_count == 0 || arena == nullptr) {
+    msg << "no model or no arena";
+    return AGN_ERR_ARG;
+  }
+  if (reinterpret_cast<uintptr_t>(arena) % 4 != 0) {
+    msg << "the arena must be 4-byte aligned";
+    return AGN_ERR_ARG;
+  }
+  if (!codecs_valid(model, codecs)) {
+    msg << "codec mask " << codecs << " is not available for this model"
+        << (model->rans == nullptr ? " (it has no RANS section)" : "");
+    return AGN_ERR_ARG;
+  }
+  const Layout p = plan(model, codecs);
+  if (arena_size < p.total) {
+    msg << "arena of " << uint64_t{arena_size} << " bytes, the model needs " << uint64_t{p.total}
+        << " (its file says " << model->stored_arena_size << ")";
+    return AGN_ERR_NO_SPACE;
+  }
+  uint8_t* base = static_cast<uint8_t*>(arena);
+  rt->model = model;
+  rt->kernels = kernels != nullptr ? kernels : &agn_kernels_reference;
+  rt->codecs = codecs;
+  rt->symbols = base + p.symbols;
+  rt->pool_sums = reinterpret_cast<int32_t*>(base + p.pool_sums);
+  rt->pooled = reinterpret_cast<int8_t*>(base + p.pooled);
+  for (unsigned i = 0; i < model->layer_count; ++i) rt->rings[i] = reinterpret_cast<int8_t*>(base + p.rings[i]);
+  rt->feature_row = reinterpret_cast<int8_t*>(base + p.feature_row);
+  rt->codec_state = base + p.codec;
+  if (codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) {
+    const agn_status st =
+        agn_rans_model_load(static_cast<agn_rans_model*>(rt->codec_state), model->rans, model->rans_size);
+    if (st != AGN_OK) {
+      msg << "RANS section: " << agn_status_str(st);
+      rt->model = nullptr;
+      return st;
+    }
+  }
+  return AGN_OK;
+}
+
+extern "C" void agn_runtime_set_clock(agn_runtime* rt, agn_clock_fn clock, void* context) {
+  rt->clock = clock;
+  rt->clock_context = context;
+}
+
+extern "C" agn_status agn_runtime_run(agn_runtime* rt, const uint8_t* image, size_t image_size, int8_t* logits,
+                                      size_t logits_cap) {
+  if (rt == nullptr || rt->model == nullptr) return AGN_ERR_ARG;
+  const agn_model* m = rt->model;
+  Message msg(rt->error, sizeof rt->error);
+  const size_t expected = size_t{m->input_height} * m->input_width * m->input_channels;
+  if (image == nullptr || image_size != expected || logits == nullptr || logits_cap < m->local.classes) {
+    msg << "run needs an image of " << uint64_t{expected} << " bytes (got " << uint64_t{image_size}
+        << ") and room for " << unsigned{m->local.classes} << " logits (got " << uint64_t{logits_cap} << ")";
+    return AGN_ERR_ARG;
+  }
+  rt->has_symbols = 0;
+  Ticker ticker(rt);
+  memset(rt->pool_sums, 0, 4 * size_t{m->k});
+  for (unsigned i = 0; i < m->layer_count; ++i) rt->next_row[i] = 0;
+
+  const agn_layer& first = m->layers[0];
+  const size_t row_bytes = size_t{first.in_width} * first.in_channels;
+  for (unsigned y = 0; y < m->input_height; ++y) {
+    // Pixel p becomes the int8 value p - 128 (model_format.h, INPUT section).
+    int8_t* dst = rt->rings[0] + (y % first.kernel) * row_bytes;
+    const uint8_t* src = image + y * row_bytes;
+    for (size_t j = 0; j < row_bytes; ++j) dst[j] = static_cast<int8_t>(src[j] - 128);
+    ticker.mark(&rt->ticks.input);
+    push_row(rt, 0, y, &ticker);
+  }
+  rt->kernels->local(&m->local, rt->pool_sums, rt->pooled, logits);
+  ticker.mark(&rt->ticks.local);
+  if (rt->clock != nullptr) ++rt->ticks.runs;
+  rt->has_symbols = 1;
+  return AGN_OK;
+}
+
+extern "C" const uint8_t* agn_runtime_symbols(const agn_runtime* rt) {
+  return rt != nullptr && rt->has_symbols ? rt->symbols : nullptr;
+}
+
+extern "C" size_t agn_runtime_max_payload(const agn_model* m, agn_codec codec) {
+  switch (codec) {
+    case AGN_CODEC_RAW: return agn_pack_size_bytes(m->symbol_count, m->levels);
+    case AGN_CODEC_LZW_FIXED:
+    case AGN_CODEC_LZW_VARIABLE: return agn_lzw_max_encoded_size(m->symbol_count, m->levels);
+    // Byte 7 of the rANS model is its scale_bits (codec/rans.h).
+    case AGN_CODEC_RANS: return m->rans != nullptr ? agn_rans_max_encoded_size(m->symbol_count, m->rans[7]) : 0;
+  }
+  return 0;
+}
+
+extern "C" agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8_t* out, size_t out_cap,
+                                         size_t* written) {
+  if (rt == nullptr || rt->model == nullptr || out == nullptr || written == nullptr) return AGN_ERR_ARG;
+  *written = 0;
+  Message msg(rt->error, sizeof rt->error);
+  if (!rt->has_symbols) {
+    msg << "encode before the first run";
+    return AGN_ERR_STATE;
+  }
+  if (static_cast<unsigned>(codec) > AGN_CODEC_RANS || !(rt->codecs & AGN_CODEC_BIT(codec))) {
+    msg << "codec " << static_cast<unsigned>(codec) << " was not enabled at init";
+    return AGN_ERR_ARG;
+  }
+  const agn_model* m = rt->model;
+  Ticker ticker(rt);
+  agn_status st = AGN_OK;
+  switch (codec) {
+    case AGN_CODEC_RAW:
+      st = agn_pack_symbols(rt->symbols, m->symbol_count, m->levels, out, out_cap);
+      if (st == AGN_OK) *written = agn_pack_size_bytes(m->symbol_count, m->levels);
+      break;
+    case AGN_CODEC_LZW_FIXED:
+    case AGN_CODEC_LZW_VARIABLE:
+      st = agn_lzw_encode(static_cast<agn_lzw_encoder*>(rt->codec_state), m->levels,
+                          codec == AGN_CODEC_LZW_FIXED ? AGN_LZW_FIXED : AGN_LZW_VARIABLE, rt->symbols,
+                          m->symbol_count, out, out_cap, written);
+      break;
+    case AGN_CODEC_RANS: {
+      // The extractor shares this memory, so parse the (already validated) tables again.
+      auto* model = static_cast<agn_rans_model*>(rt->codec_state);
+      st = agn_rans_model_load(model, m->rans, m->rans_size);
+      if (st == AGN_OK) {
+        st = agn_rans_encode(model, rt->symbols, m->symbol_count, size_t{m->feature_height} * m->feature_width,
+                             out, out_cap, written);
+      }
+      break;
+    }
+  }
+  ticker.mark(&rt->ticks.encode);
+  if (st != AGN_OK) msg << "encoding failed: " << agn_status_str(st);
+  return st;
+}

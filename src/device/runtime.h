@@ -1,0 +1,111 @@
+// The device pipeline: image -> feature extractor (int8, streamed row by row) -> split ->
+// Local NN logits + remote symbols -> encoded payload.
+//
+// Memory: one caller-provided arena (4-byte aligned, any storage duration), sized by
+// agn_runtime_arena_size; the runtime never allocates. Arena layout (each part 4-byte aligned):
+//   1. symbols: model->symbol_count bytes, one symbol per byte, channel-major (codec/rans.h);
+//      they stay valid from agn_runtime_run until the next run.
+//   2. a region shared by two phases:
+//      a. while running the extractor: pooling sums (int32[k]), pooled values (int8[k]), for each
+//         layer a ring of `kernel` input rows (in_width * in_channels bytes each), and one
+//         feature-map row (feature_width * C bytes). The full H x W x C map is never held.
+//      b. while encoding: the codec state (agn_lzw_encoder, or the agn_rans_model parsed from the
+//         RANS section), the larger of those the chosen codecs need.
+//
+// Streaming: every layer emits output row r as soon as its last input row has arrived, straight
+// into the next layer's ring; rows of the last layer feed the split (pooling sums + symbols).
+//
+// Timing: with a clock set, each run adds elapsed ticks per stage to runtime->ticks (zero it to
+// restart). The host tools pass a nanosecond clock; firmware can pass a cycle counter.
+#ifndef AGILENN_DEVICE_RUNTIME_H
+#define AGILENN_DEVICE_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "device/device_model.h"
+#include "device/kernels/kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum agn_codec {
+  AGN_CODEC_RAW = 0,           // codec/pack.h, ceil(log2 L) bits per symbol
+  AGN_CODEC_LZW_FIXED = 1,     // codec/lzw.h, 12-bit codes
+  AGN_CODEC_LZW_VARIABLE = 2,  // codec/lzw.h, growing widths
+  AGN_CODEC_RANS = 3,          // codec/rans.h with the model's RANS section
+} agn_codec;
+
+#define AGN_CODEC_BIT(codec) (1u << (codec))
+#define AGN_CODECS_ALL 0xFu
+
+typedef uint64_t (*agn_clock_fn)(void* context);
+
+typedef struct agn_stage_ticks {
+  uint64_t input;                        // pixels to int8
+  uint64_t layer[AGN_MODEL_MAX_LAYERS];  // each extractor layer's kernel
+  uint64_t split;                        // pooling sums + quantizer
+  uint64_t local;                        // pooling requantisation + dense
+  uint64_t encode;                       // agn_runtime_encode
+  uint32_t runs;                         // agn_runtime_run calls timed
+} agn_stage_ticks;
+
+typedef struct agn_runtime {
+  const agn_model* model;
+  const agn_kernel_table* kernels;
+  unsigned codecs;  // AGN_CODEC_BIT mask of the codecs the arena was sized for
+  uint8_t* symbols;
+  int32_t* pool_sums;
+  int8_t* pooled;
+  int8_t* rings[AGN_MODEL_MAX_LAYERS];
+  int8_t* feature_row;
+  void* codec_state;
+  uint16_t next_row[AGN_MODEL_MAX_LAYERS];  // next output row of each layer during a run
+  int has_symbols;
+  agn_clock_fn clock;
+  void* clock_context;
+  agn_stage_ticks ticks;
+  char error[AGN_MODEL_ERROR_SIZE];
+} agn_runtime;
+
+// Bytes of arena the runtime needs for `model` and the codecs in `codecs` (AGN_CODEC_BIT mask;
+// AGN_CODEC_RANS needs a RANS section). Errors: AGN_ERR_ARG.
+agn_status agn_runtime_arena_size(const agn_model* model, unsigned codecs, size_t* size);
+
+// Lays the arena out for `model` (loaded with agn_model_load; it must outlive the runtime) and
+// validates the RANS section's tables if `codecs` has AGN_CODEC_RANS. `kernels` null means the
+// reference kernels. Errors: AGN_ERR_ARG (null, unaligned arena, codec unavailable),
+// AGN_ERR_NO_SPACE (arena too small), the rANS model's load error. runtime->error says why.
+agn_status agn_runtime_init(agn_runtime* runtime, const agn_model* model, unsigned codecs,
+                            const agn_kernel_table* kernels, void* arena, size_t arena_size);
+
+// Records elapsed ticks per stage in runtime->ticks from now on (null clock: stop timing).
+void agn_runtime_set_clock(agn_runtime* runtime, agn_clock_fn clock, void* context);
+
+// Runs the extractor, the split and the Local NN on one image (u8 HWC, exactly
+// input_height * input_width * input_channels bytes). Writes model->local.classes int8 logits
+// (scale and zero point in model->local) and keeps the symbols in the arena.
+// Errors: AGN_ERR_ARG (null, wrong image size, logits_cap < classes).
+agn_status agn_runtime_run(agn_runtime* runtime, const uint8_t* image, size_t image_size, int8_t* logits,
+                           size_t logits_cap);
+
+// The symbols of the last run (model->symbol_count), or null before the first run.
+const uint8_t* agn_runtime_symbols(const agn_runtime* runtime);
+
+// Encodes the last run's symbols with `codec` into out[0..out_cap) (payload only, no header).
+// Reuses the extractor's memory, so it does not disturb the symbols: several codecs may encode
+// the same run. Errors: AGN_ERR_STATE (no run yet), AGN_ERR_ARG (codec not in the init mask),
+// AGN_ERR_NO_SPACE, and the codec's own errors.
+agn_status agn_runtime_encode(agn_runtime* runtime, agn_codec codec, uint8_t* out, size_t out_cap,
+                              size_t* written);
+
+// Largest payload `codec` can produce for this model (a safe out_cap).
+size_t agn_runtime_max_payload(const agn_model* model, agn_codec codec);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // AGILENN_DEVICE_RUNTIME_H
