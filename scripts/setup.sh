@@ -15,6 +15,7 @@ packages=(
   clang libclang-rt-14-dev  # the fuzz preset: clang with libFuzzer and the sanitizer runtimes
   # the cortex-m7 preset: cross compiler, C library and C++ headers, and the emulated board
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
+  iproute2  # ip and tc: the netem integration test of the UDP link (skipped where not allowed)
 )
 
 missing=()

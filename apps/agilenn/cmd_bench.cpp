@@ -39,6 +39,7 @@ void add_bench_command(CLI::App& root, int& exit_code) {
   step->add_option("--steps", args->steps, "Timed steps of each kind")->check(CLI::PositiveNumber)->capture_default_str();
   step->add_flag("--json", args->json, "Print one JSON object on stdout (the table goes to stderr)");
   step->callback([args, &exit_code] { exit_code = run_train_step(*args); });
+  add_bench_serve_command(*bench, exit_code);
 }
 
 }  // namespace agilenn::cli

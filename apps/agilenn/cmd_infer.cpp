@@ -6,12 +6,14 @@
 
 #include "commands.h"
 #include "export/infer.h"
+#include "infer_remote.h"
 
 namespace agilenn::cli {
 namespace {
 
 struct InferArgs {
   exporter::InferOptions options;  // defaults in infer.h
+  RemoteInferArgs remote;          // --server and the link options (infer_remote.h)
   bool json = false;
 };
 
@@ -40,8 +42,21 @@ void print_table(std::FILE* f, const exporter::InferReport& r) {
 
 int run_infer(const InferArgs& a) {
   const exporter::InferOptions& o = a.options;
-  std::fprintf(stderr, "infer: model %s, images %lld (0 = all), batch %d, remote in process%s\n", o.model_dir.c_str(),
-               static_cast<long long>(o.count), o.batch, o.data_dir.empty() ? "" : (", data " + o.data_dir).c_str());
+  std::fprintf(stderr, "infer: model %s, images %lld (0 = all), batch %d, remote %s%s\n", o.model_dir.c_str(),
+               static_cast<long long>(o.count), o.batch, a.remote.server.empty() ? "in process" : ("at " + a.remote.server).c_str(),
+               o.data_dir.empty() ? "" : (", data " + o.data_dir).c_str());
+  if (!a.remote.server.empty()) {
+    UdpRemote remote(remote_client_options(a.remote, o.model_dir));
+    const exporter::InferReport r = exporter::run_infer(o, remote);
+    double device_ms = 0;  // the device's share of each image: the runtime and the rANS encoder
+    for (const auto& [stage, ms] : r.host_ms) device_ms += stage == "device_run" || stage == "encode_rans" ? ms : 0;
+    nlohmann::json j = r.to_json();
+    j.update(remote.report(device_ms));
+    print_table(a.json ? stderr : stdout, r);
+    std::fprintf(a.json ? stderr : stdout, "  over UDP: %s\n", remote.report(device_ms).dump().c_str());
+    if (a.json) std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
   exporter::InProcessRemote remote(exporter::RemoteModel::load(o.model_dir));
   const exporter::InferReport r = exporter::run_infer(o, remote);
   print_table(a.json ? stderr : stdout, r);
@@ -61,6 +76,7 @@ void add_infer_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--batch", o.batch, "Images per Remote NN batch")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--data", o.data_dir, "Data folder, if not the run's");
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout (the table goes to stderr)");
+  add_remote_infer_options(cmd, args->remote);
   cmd->callback([args, &exit_code] { exit_code = run_infer(*args); });
 }
 

@@ -13,5 +13,8 @@ void add_bench_command(CLI::App& root, int& exit_code);
 void add_export_command(CLI::App& root, int& exit_code);
 void add_infer_command(CLI::App& root, int& exit_code);
 void add_mcu_command(CLI::App& root, int& exit_code);    // mcu bench
+void add_serve_command(CLI::App& root, int& exit_code);
+// `bench serve` (bench_serve.cpp), registered by add_bench_command.
+void add_bench_serve_command(CLI::App& bench, int& exit_code);
 
 }  // namespace agilenn::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   agilenn::cli::add_export_command(app, exit_code);
   agilenn::cli::add_infer_command(app, exit_code);
   agilenn::cli::add_mcu_command(app, exit_code);
+  agilenn::cli::add_serve_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

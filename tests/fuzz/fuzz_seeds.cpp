@@ -20,6 +20,7 @@
 #include "host/file_io.h"
 #include "modelfile/random_model.h"
 #include "support/format_writers.h"
+#include "wire/wire.h"
 
 namespace {
 
@@ -168,6 +169,47 @@ void data_seeds(const fs::path& root, const fs::path& scratch) {
   seed(root, "train_data_svhn_fuzz", "huge_claim.mat", mat);
 }
 
+
+// Records for server_datagram_fuzz: [flags][u16 length][datagram]. Valid fragments of a few
+// messages under device 1's key (all 1 bytes), in order, reordered and duplicated.
+void server_seeds(const fs::path& root) {
+  const uint8_t key[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  auto record = [](Bytes& out, uint8_t flags, const Bytes& d) {
+    out.push_back(flags);
+    out.push_back(static_cast<uint8_t>(d.size()));
+    out.push_back(static_cast<uint8_t>(d.size() >> 8));
+    out.insert(out.end(), d.begin(), d.end());
+  };
+  auto fragments = [&](uint32_t seq, size_t size, size_t max_datagram) {
+    Bytes message = symbols(size, 256, seq);
+    agn_wire_request_header_write(AGN_WIRE_CODEC_PACKED, message.data(), message.size());
+    std::vector<Bytes> frags(agn_wire_fragment_count(message.size(), max_datagram));
+    for (size_t i = 0; i < frags.size(); ++i) {
+      frags[i].resize(max_datagram);
+      size_t n = 0;
+      if (agn_wire_write_fragment(key, AGN_WIRE_REQUEST, 1, seq, message.data(), message.size(), max_datagram,
+                                  static_cast<unsigned>(i), frags[i].data(), frags[i].size(), &n) != AGN_OK) {
+        throw std::runtime_error("wire seed: write_fragment failed");
+      }
+      frags[i].resize(n);
+    }
+    return frags;
+  };
+  Bytes in_order, shuffled;
+  for (uint32_t seq = 1; seq <= 3; ++seq) {
+    for (const Bytes& f : fragments(seq, 300 * seq, 256)) record(in_order, 0, f);
+  }
+  const auto frags = fragments(10, 1000, 200);
+  for (size_t i = frags.size(); i-- > 0;) record(shuffled, 0, frags[i]);
+  record(shuffled, 0, frags[0]);
+  record(shuffled, 2, frags[1]);  // 300 ms later
+  seed(root, "server_datagram_fuzz", "in_order", in_order);
+  seed(root, "server_datagram_fuzz", "reversed_dup", shuffled);
+  Bytes sealed;
+  record(sealed, 1, fragments(5, 40, 512)[0]);
+  seed(root, "server_datagram_fuzz", "single_sealed", sealed);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -180,6 +222,7 @@ int main(int argc, char** argv) {
     const fs::path scratch = root / ".scratch";
     fs::create_directories(scratch);
     codec_seeds(root);
+    server_seeds(root);
     device_seeds(root);
     data_seeds(root, scratch);
     fs::remove_all(scratch);
