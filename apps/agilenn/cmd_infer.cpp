@@ -48,8 +48,7 @@ int run_infer(const InferArgs& a) {
   if (!a.remote.server.empty()) {
     UdpRemote remote(remote_client_options(a.remote, o.model_dir));
     const exporter::InferReport r = exporter::run_infer(o, remote);
-    double device_ms = 0;  // the device's share of each image: the runtime and the rANS encoder
-    for (const auto& [stage, ms] : r.host_ms) device_ms += stage == "device_run" || stage == "encode_rans" ? ms : 0;
+    const double device_ms = device_ms_per_image(r);
     nlohmann::json j = r.to_json();
     j.update(remote.report(device_ms));
     print_table(a.json ? stderr : stdout, r);

@@ -85,6 +85,12 @@ std::vector<std::optional<std::vector<float>>> UdpRemote::remote_logits(const st
   return out;
 }
 
+double device_ms_per_image(const exporter::InferReport& r) {
+  double device_ms = 0;
+  for (const auto& [stage, ms] : r.host_ms) device_ms += stage == "device_run" || stage == "encode_rans" ? ms : 0;
+  return device_ms;
+}
+
 nlohmann::json UdpRemote::report(double device_ms) const {
   const double n = static_cast<double>(std::max<int64_t>(images_, 1));
   const double a = static_cast<double>(std::max<int64_t>(answered_, 1));

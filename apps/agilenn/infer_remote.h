@@ -35,6 +35,9 @@ void add_remote_infer_options(CLI::App* cmd, RemoteInferArgs& args);
 // `model_dir` with a warning), limits and link emulation. Throws std::invalid_argument.
 client::ClientOptions remote_client_options(const RemoteInferArgs& args, const std::string& model_dir);
 
+// The device's share of each image in `r`: the runtime and the rANS encoder, host milliseconds.
+double device_ms_per_image(const exporter::InferReport& r);
+
 // A RemoteBackend that sends each payload (rANS bytes) to the server as one request.
 class UdpRemote : public exporter::RemoteBackend {
  public:
