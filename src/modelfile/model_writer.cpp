@@ -64,6 +64,18 @@ void check_requant(const std::string& field, const std::vector<int32_t>& multipl
   check_size(field + ".shift", shift.size(), count);
 }
 
+
+// The tail shared by the layer and local sections: int8 weights, padding to 4 bytes, then the
+// int32 bias, multipliers and shifts per output channel.
+void append_weights_and_requant(Payload& p, const std::vector<int8_t>& weights, const std::vector<int32_t>& bias,
+                                const std::vector<int32_t>& multiplier, const std::vector<int32_t>& shift) {
+  p.i8s(weights);
+  p.pad4();
+  p.i32s(bias);
+  p.i32s(multiplier);
+  p.i32s(shift);
+}
+
 std::vector<uint8_t> input_payload(const InputSpec& in) {
   check_u16("input.height", in.height);
   check_u16("input.width", in.width);
@@ -116,11 +128,7 @@ std::vector<uint8_t> layer_payload(const LayerSpec& l, size_t index) {
   p.i32(l.act_min);
   p.i32(l.act_max);
   p.f32(l.out_scale);
-  p.i8s(l.weights);
-  p.pad4();
-  p.i32s(l.bias);
-  p.i32s(l.multiplier);
-  p.i32s(l.shift);
+  append_weights_and_requant(p, l.weights, l.bias, l.multiplier, l.shift);
   return std::move(p.bytes());
 }
 
@@ -140,11 +148,7 @@ std::vector<uint8_t> local_payload(const LocalSpec& l) {
   p.f32(l.pool_scale);
   p.i32(l.logits_zero_point);
   p.f32(l.logits_scale);
-  p.i8s(l.weights);
-  p.pad4();
-  p.i32s(l.bias);
-  p.i32s(l.multiplier);
-  p.i32s(l.shift);
+  append_weights_and_requant(p, l.weights, l.bias, l.multiplier, l.shift);
   return std::move(p.bytes());
 }
 

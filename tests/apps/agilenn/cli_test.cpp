@@ -8,6 +8,7 @@
 
 #include "host/file_io.h"
 #include "support/format_writers.h"
+#include "support/run_command.h"
 #include "train/data/image_decode.h"
 
 namespace agilenn {
@@ -16,25 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-Result run(const std::string& args, const testing::TempDir& dir) {
-  const fs::path err_file = dir / "stderr.txt";
-  const std::string command = std::string(AGILENN_BIN) + " " + args + " 2>" + err_file.string();
-  Result r;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_text_file(err_file);
-  return r;
-}
+using Result = testing::CommandResult;
 
 void write_tree(const fs::path& root) {
   for (const char* split : {"train", "test"}) {
@@ -48,11 +31,11 @@ void write_tree(const fs::path& root) {
 
 TEST(Cli, HelpListsTheSubcommands) {
   testing::TempDir dir;
-  const Result r = run("--help", dir);
+  const Result r = testing::run_agilenn("--help", dir);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.out, HasSubstr("demo"));
   EXPECT_THAT(r.out, HasSubstr("data"));
-  const Result info = run("data info --help", dir);
+  const Result info = testing::run_agilenn("data info --help", dir);
   EXPECT_EQ(info.exit_code, 0);
   EXPECT_THAT(info.out, HasSubstr("--dataset"));
   EXPECT_THAT(info.out, HasSubstr("--json"));
@@ -61,7 +44,7 @@ TEST(Cli, HelpListsTheSubcommands) {
 TEST(Cli, DataInfoJsonIsOneObjectOnStdout) {
   testing::TempDir dir;
   write_tree(dir / "tree");
-  const Result r = run("data info --dataset imagefolder --data " + (dir / "tree").string() + " --json", dir);
+  const Result r = testing::run_agilenn("data info --dataset imagefolder --data " + (dir / "tree").string() + " --json", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);  // throws unless stdout is exactly one JSON value
   EXPECT_EQ(j["dataset"], "imagefolder");
@@ -78,7 +61,7 @@ TEST(Cli, DataInfoJsonIsOneObjectOnStdout) {
 
 TEST(Cli, MissingDataSaysWhereItLooked) {
   testing::TempDir dir;
-  const Result r = run("data info --dataset svhn --data " + (dir / "empty").string(), dir);
+  const Result r = testing::run_agilenn("data info --dataset svhn --data " + (dir / "empty").string(), dir);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("no svhn data found; tried:"));
   EXPECT_THAT(r.err, HasSubstr((dir / "empty").string()));
@@ -88,7 +71,7 @@ TEST(Cli, MissingDataSaysWhereItLooked) {
 
 TEST(Cli, BadOptionValuesAreRejected) {
   testing::TempDir dir;
-  const Result r = run("data info --dataset imagenet", dir);
+  const Result r = testing::run_agilenn("data info --dataset imagenet", dir);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("--dataset"));
 }
@@ -97,7 +80,7 @@ TEST(Cli, DataShowWritesAContactSheet) {
   testing::TempDir dir;
   write_tree(dir / "tree");
   const fs::path sheet = dir / "out" / "sheet.png";
-  const Result r = run("data show --dataset imagefolder --data " + (dir / "tree").string() + " --n 4 --split test --out " +
+  const Result r = testing::run_agilenn("data show --dataset imagefolder --data " + (dir / "tree").string() + " --n 4 --split test --out " +
                            sheet.string(),
                        dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -14,6 +14,7 @@
 #include "export/golden.h"
 #include "host/file_io.h"
 #include "support/format_writers.h"
+#include "support/run_command.h"
 
 namespace agilenn {
 namespace {
@@ -21,25 +22,7 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-Result run(const std::string& args, const fs::path& dir) {
-  const fs::path err_file = dir / "stderr.txt";
-  const std::string command = std::string(AGILENN_BIN) + " " + args + " 2>" + err_file.string();
-  Result r;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_text_file(err_file);
-  return r;
-}
+using Result = testing::CommandResult;
 
 // A smoke run on a tiny image folder, trained here; the export folder of that run.
 struct Exported {
@@ -57,10 +40,10 @@ Exported train_and_export(const testing::TempDir& dir) {
     }
   }
   Exported e;
-  e.train = run("train --preset smoke --dataset imagefolder --data " + data.string() + " --val-count 8 --batch 8 --out " +
+  e.train = testing::run_agilenn("train --preset smoke --dataset imagefolder --data " + data.string() + " --val-count 8 --batch 8 --out " +
                     (dir / "run").string(),
                 dir.path());
-  e.exported = run("export --run " + (dir / "run").string() + " --out " + (dir / "export").string() +
+  e.exported = testing::run_agilenn("export --run " + (dir / "run").string() + " --out " + (dir / "export").string() +
                        " --calibration 16 --golden 3 --json",
                    dir.path());
   return e;
@@ -107,7 +90,7 @@ TEST(ExportInfer, TrainExportInferEndToEnd) {
   }
 
   // infer: accuracy and bytes per image as one JSON object.
-  const Result r = run("infer --model " + (dir / "export").string() + " --n 10 --json", dir.path());
+  const Result r = testing::run_agilenn("infer --model " + (dir / "export").string() + " --n 10 --json", dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json report = nlohmann::json::parse(r.out);
   EXPECT_EQ(report["count"], 10);
@@ -125,7 +108,7 @@ TEST(ExportInfer, TrainExportInferEndToEnd) {
   EXPECT_EQ(report["fallbacks"], 0);
 
   // infer on a run folder (not an export folder) names the missing file.
-  const Result infer = run("infer --model " + (dir / "run").string() + " --json", dir.path());
+  const Result infer = testing::run_agilenn("infer --model " + (dir / "run").string() + " --json", dir.path());
   EXPECT_EQ(infer.exit_code, 1);
   EXPECT_THAT(infer.err, HasSubstr("remote.json: not found"));
   EXPECT_EQ(infer.out, "");
@@ -134,16 +117,16 @@ TEST(ExportInfer, TrainExportInferEndToEnd) {
 TEST(ExportInfer, BadRunFoldersGiveClearErrors) {
   testing::TempDir dir;
   testing::write_text(dir / "data" / "readme.txt", "not a run\n");
-  const Result missing = run("export --run " + (dir / "nowhere").string() + " --out " + (dir / "x").string(), dir.path());
+  const Result missing = testing::run_agilenn("export --run " + (dir / "nowhere").string() + " --out " + (dir / "x").string(), dir.path());
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.err, HasSubstr("nowhere: not a folder"));
-  const Result not_run = run("export --run " + (dir / "data").string() + " --out " + (dir / "x").string(), dir.path());
+  const Result not_run = testing::run_agilenn("export --run " + (dir / "data").string() + " --out " + (dir / "x").string(), dir.path());
   EXPECT_EQ(not_run.exit_code, 1);
   EXPECT_THAT(not_run.err, HasSubstr("config.json: not found"));
   EXPECT_FALSE(fs::exists(dir / "x"));
   // A run whose AgileNN stage never finished.
   testing::write_text(dir / "run" / "config.json", "{}\n");
-  const Result unfinished = run("export --run " + (dir / "run").string() + " --out " + (dir / "x").string(), dir.path());
+  const Result unfinished = testing::run_agilenn("export --run " + (dir / "run").string() + " --out " + (dir / "x").string(), dir.path());
   EXPECT_EQ(unfinished.exit_code, 1);
   EXPECT_THAT(unfinished.err, HasSubstr("agilenn.pt: not found (the run's AgileNN stage has not finished)"));
 }
