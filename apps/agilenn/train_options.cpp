@@ -28,6 +28,20 @@ void bind_option(CLI::App* cmd, TrainArgs& args, const std::string& flag, T Trai
   args.fields.emplace_back(option, [value, field](TrainConfig& c) { c.*field = *value; });
 }
 
+// A list of the Remote NN's seven stages, e.g. --remote-blocks 1,1,2,2,2,1,1.
+void bind_stage_list(CLI::App* cmd, TrainArgs& args, const std::string& flag, std::array<int, 7> TrainConfig::*field,
+                     const std::string& help) {
+  const TrainConfig quick = TrainConfig::preset_values("quick");
+  std::string def;
+  for (int v : quick.*field) def += (def.empty() ? "" : ",") + std::to_string(v);
+  auto value = std::make_shared<std::vector<int>>();
+  CLI::Option* option = cmd->add_option(flag, *value, help + " (quick preset: " + def + ")")
+                            ->delimiter(',')
+                            ->expected(7)
+                            ->check(CLI::PositiveNumber);
+  args.fields.emplace_back(option, [value, field](TrainConfig& c) { std::copy(value->begin(), value->end(), (c.*field).begin()); });
+}
+
 }  // namespace
 
 void add_train_options(CLI::App* cmd, TrainArgs& a) {
@@ -55,6 +69,10 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   bind_option(cmd, a, "--extractor-out", &TrainConfig::extractor_out, "Feature map channels");
   bind_option(cmd, a, "--extractor-stride", &TrainConfig::extractor_stride, "First conv's stride (3: the paper's 96x96 geometry)");
   bind_option(cmd, a, "--remote-width", &TrainConfig::remote_width, "Remote NN (MobileNetV2) width multiplier");
+  bind_stage_list(cmd, a, "--remote-blocks", &TrainConfig::remote_blocks,
+                  "Remote NN blocks per MobileNetV2 stage, 7 values (the paper: 1,2,3,4,3,3,1)");
+  bind_stage_list(cmd, a, "--remote-strides", &TrainConfig::remote_strides,
+                  "Remote NN stride of each MobileNetV2 stage, 7 values (the paper's CIFAR form: 1,1,2,2,1,2,1)");
   bind_option(cmd, a, "--reference-width", &TrainConfig::reference_width, "Reference NN base width");
   bind_option(cmd, a, "--reference-stride", &TrainConfig::reference_stride, "Reference NN first conv stride (1 or 2)");
   bind_option(cmd, a, "--levels", &TrainConfig::levels, "Feature quantizer levels");
@@ -64,6 +82,8 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   bind_option(cmd, a, "--xai", &TrainConfig::xai, "ig (Integrated Gradients) | saliency");
   bind_option(cmd, a, "--ig-steps", &TrainConfig::ig_steps, "IG points m (2 = the authors' two end points)");
   bind_option(cmd, a, "--xai-samples", &TrainConfig::xai_samples, "Images of each batch in the XAI losses (0 = all)");
+  bind_option(cmd, a, "--xai-every", &TrainConfig::xai_every,
+              "XAI losses and the reference's adaptation on one step in N, weighted x N (1 = every step, the paper)");
   bind_option(cmd, a, "--rho", &TrainConfig::rho, "Required skewness");
   bind_option(cmd, a, "--lambda", &TrainConfig::lambda, "Weight of the prediction loss");
   bind_option(cmd, a, "--disorder", &TrainConfig::disorder, "channel (Eq. 1) | element (the authors' per-element variant)");

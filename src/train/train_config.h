@@ -36,6 +36,7 @@ struct TrainConfig {
   int extractor_stride = 1;
   double remote_width = 0.5;
   std::array<int, 7> remote_blocks = {1, 1, 2, 2, 2, 1, 1};
+  std::array<int, 7> remote_strides = {1, 1, 2, 2, 1, 2, 1};
   int reference_width = 16;
   int reference_stride = 2;  // the reference's first conv stride: 2 makes XAI ~4x cheaper
   int levels = 8;
@@ -47,6 +48,7 @@ struct TrainConfig {
   std::string xai = "ig";          // ig | saliency
   int ig_steps = 2;
   int xai_samples = 32;            // samples of each batch that enter the XAI losses (0 = all)
+  int xai_every = 1;               // XAI losses and the reference's adaptation on one step in N (weight x N)
   double rho = 0.8;
   double lambda = 0.3;
   std::string disorder = "channel";  // channel (Eq. 1) | element (the authors' code)

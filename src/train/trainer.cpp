@@ -169,6 +169,7 @@ RemoteOptions remote_options(const TrainConfig& c, int classes) {
   r.classes = classes;
   r.width = c.remote_width;
   r.blocks = c.remote_blocks;
+  r.strides = c.remote_strides;
   return r;
 }
 
@@ -412,7 +413,8 @@ struct StageSpec {
   std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers;
   // Trains on one batch (already on the device) with learning-rate progress p; returns metrics
   // to accumulate (summed over batches, divided by the image count at the end of the epoch).
-  std::function<std::map<std::string, double>(const torch::Tensor& x, const torch::Tensor& y, double p)> step;
+  // `step` counts the stage's steps from 0 (resumes included).
+  std::function<std::map<std::string, double>(const torch::Tensor& x, const torch::Tensor& y, double p, int64_t step)> step;
   // Validation metrics of the epoch; "val_accuracy" picks the best model.
   std::function<nlohmann::json()> validate;
 };
@@ -457,7 +459,7 @@ double run_stage(const StageSpec& s, const TrainConfig& c, const RunData& d, con
       const size_t* idx = order.data() + b * batch;
       const torch::Tensor x = make_images(d.train_set, idx, static_cast<size_t>(batch), d, &aug, c.augment_pad).to(device);
       const torch::Tensor y = make_labels(d.train_set, idx, static_cast<size_t>(batch)).to(device);
-      for (const auto& [k, v] : s.step(x, y, s.schedule.progress(counters.step, elapsed))) sums[k] += v;
+      for (const auto& [k, v] : s.step(x, y, s.schedule.progress(counters.step, elapsed), counters.step)) sums[k] += v;
       ++counters.step;
       seen += batch;
       bar.add(static_cast<uint64_t>(batch));
@@ -500,7 +502,7 @@ void train_reference(const TrainConfig& c, const RunData& d, const torch::Device
   s.schedule = {c.reference_epochs, static_cast<int64_t>(d.train.size()) / c.batch, c.reference_budget_s};
   s.modules = {{"net", net.ptr().get()}};
   s.optimizers = {{"optim", &opt}};
-  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p) {
+  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p, int64_t) {
     net->train();
     set_lr(opt, cosine_lr(c.reference_lr, p));
     const torch::Tensor logits = net->forward(x);
@@ -606,6 +608,7 @@ struct AgileModel {
     if (!per_element && c.disorder != "channel") {
       throw std::invalid_argument("--disorder must be channel or element, got '" + c.disorder + "'");
     }
+    if (c.xai_every < 1) throw std::invalid_argument("--xai-every must be at least 1, got " + std::to_string(c.xai_every));
   }
 
   // After the weights are in place and on their device.
@@ -622,34 +625,18 @@ struct AgileModel {
     return {{"net", net.ptr().get()}, {"reference", body.ptr().get()}, {"rate", rate.ptr().get()}};
   }
 
-  std::map<std::string, double> step(const torch::Tensor& x, const torch::Tensor& y, double p) {
+  // One training step. The XAI losses and the reference's adaptation run on one step in
+  // c.xai_every (step % xai_every == 0) with their weight multiplied by xai_every, so their
+  // average weight is the paper's; the other steps train on the prediction losses alone.
+  std::map<std::string, double> step(const torch::Tensor& x, const torch::Tensor& y, double p, int64_t step_index) {
     torch::optim::SGD& net_opt = *opt;
     torch::optim::SGD& body_opt = *ref_opt;
+    const bool xai_step = step_index % c.xai_every == 0;
     net->train();
     set_lr(net_opt, cosine_lr(c.lr, p));
     const AgileOutput out = net->forward(x);
     const torch::Tensor ce = F::cross_entropy(out.final, y);
-    // XAI on the first xai_samples images of the (shuffled) batch, with the reference in eval
-    // mode and its parameters out of the graph: the XAI losses train the extractor only.
-    const int64_t n_xai = c.xai_samples > 0 ? std::min<int64_t>(c.xai_samples, x.size(0)) : x.size(0);
-    body->eval();
-    set_requires_grad(*body, false);
-    const Attribution a = attribute([&](const torch::Tensor& f) { return body->forward(f); }, out.features.narrow(0, 0, n_xai),
-                                    y.narrow(0, 0, n_xai), method, c.ig_steps, true);
-    const torch::Tensor correct = a.correct;
-    const int64_t n_correct = correct.sum().item<int64_t>();
-    torch::Tensor xai_loss = torch::zeros({}, x.options());
-    double skew = 0, dis = 0;
-    if (n_correct > 0) {
-      const torch::Tensor imp = a.importance.index({correct});
-      const torch::Tensor skew_l = skewness_loss(imp, c.k, c.rho);
-      const torch::Tensor dis_l = per_element ? disorder_loss_per_element(a.attribution.index({correct}), c.k)
-                                              : disorder_loss(imp, c.k);
-      xai_loss = skew_l + dis_l;
-      skew = achieved_skewness(imp.detach(), c.k) * static_cast<double>(n_correct);
-      dis = disorder_rate(imp.detach(), c.k) * static_cast<double>(n_correct);
-    }
-    torch::Tensor loss = c.lambda * ce + (1 - c.lambda) * xai_loss;
+    torch::Tensor loss = c.lambda * ce;
     if (c.local_weight > 0) loss = loss + c.local_weight * F::cross_entropy(out.local, y);
     double rate_bits = 0;
     if (c.rate_weight > 0) {
@@ -657,31 +644,55 @@ struct AgileModel {
       loss = loss + c.rate_weight * bits;
       rate_bits = bits.item<double>();
     }
+    const double n = static_cast<double>(x.size(0));
+    std::map<std::string, double> metrics = {{"train_accuracy", accuracy(out.final, y)}, {"train_rate_bits", rate_bits * n}};
+    // XAI on the first xai_samples images of the (shuffled) batch, with the reference in eval
+    // mode and its parameters out of the graph: the XAI losses train the extractor only.
+    const int64_t n_xai = c.xai_samples > 0 ? std::min<int64_t>(c.xai_samples, x.size(0)) : x.size(0);
+    Attribution a;
+    if (xai_step) {
+      body->eval();
+      set_requires_grad(*body, false);
+      a = attribute([&](const torch::Tensor& f) { return body->forward(f); }, out.features.narrow(0, 0, n_xai),
+                    y.narrow(0, 0, n_xai), method, c.ig_steps, true);
+      const int64_t n_correct = a.correct.sum().item<int64_t>();
+      double skew = 0, dis = 0;
+      if (n_correct > 0) {
+        const torch::Tensor imp = a.importance.index({a.correct});
+        const torch::Tensor skew_l = skewness_loss(imp, c.k, c.rho);
+        const torch::Tensor dis_l = per_element ? disorder_loss_per_element(a.attribution.index({a.correct}), c.k)
+                                                : disorder_loss(imp, c.k);
+        loss = loss + static_cast<double>(c.xai_every) * (1 - c.lambda) * (skew_l + dis_l);
+        skew = achieved_skewness(imp.detach(), c.k) * static_cast<double>(n_correct);
+        dis = disorder_rate(imp.detach(), c.k) * static_cast<double>(n_correct);
+      }
+      // XAI figures are per XAI sample; scaled so the epoch's sum divided by its images is their
+      // mean over the XAI samples.
+      const double xai_scale = n * c.xai_every / static_cast<double>(n_xai);
+      metrics["train_xai_correct"] = static_cast<double>(n_correct) * xai_scale;
+      metrics["train_skewness"] = skew * xai_scale;
+      metrics["train_disorder_rate"] = dis * xai_scale;
+    }
     net_opt.zero_grad();
     loss.backward();
     net_opt.step();
-    set_requires_grad(*body, true);
-    double ref_correct = 0;
-    if (adapt) {
-      // The reference keeps learning the current features, detached, from its own loss only, on
-      // the XAI samples (a quarter of the batch by default: it follows the extractor's drift).
-      body->train();
-      const torch::Tensor y_xai = y.narrow(0, 0, n_xai);
-      const torch::Tensor ref_logits = body->forward(out.features.narrow(0, 0, n_xai).detach());
-      const torch::Tensor ref_loss = F::cross_entropy(ref_logits, y_xai);
-      body_opt.zero_grad();
-      ref_loss.backward();
-      body_opt.step();
-      ref_correct = accuracy(ref_logits, y_xai) * static_cast<double>(x.size(0)) / static_cast<double>(n_xai);
+    metrics["train_loss"] = loss.item<double>() * n;
+    if (xai_step) {
+      set_requires_grad(*body, true);
+      if (adapt) {
+        // The reference keeps learning the current features, detached, from its own loss only, on
+        // the XAI samples (a quarter of the batch by default: it follows the extractor's drift).
+        body->train();
+        const torch::Tensor y_xai = y.narrow(0, 0, n_xai);
+        const torch::Tensor ref_logits = body->forward(out.features.narrow(0, 0, n_xai).detach());
+        const torch::Tensor ref_loss = F::cross_entropy(ref_logits, y_xai);
+        body_opt.zero_grad();
+        ref_loss.backward();
+        body_opt.step();
+        metrics["train_reference_accuracy"] = accuracy(ref_logits, y_xai) * n * c.xai_every / static_cast<double>(n_xai);
+      }
     }
-    const double n = static_cast<double>(x.size(0));
-    // XAI figures are per XAI sample; scale to the batch so the epoch mean divides by images.
-    const double xai_scale = n / static_cast<double>(n_xai);
-    return std::map<std::string, double>{
-        {"train_loss", loss.item<double>() * n},       {"train_accuracy", accuracy(out.final, y)},
-        {"train_reference_accuracy", ref_correct},     {"train_xai_correct", static_cast<double>(n_correct) * xai_scale},
-        {"train_skewness", skew * xai_scale},          {"train_disorder_rate", dis * xai_scale},
-        {"train_rate_bits", rate_bits * n}};
+    return metrics;
   }
 };
 
@@ -704,7 +715,7 @@ void train_agilenn(const TrainConfig& c, const RunData& d, const torch::Device& 
   s.schedule = {c.agilenn_epochs, static_cast<int64_t>(d.train.size()) / c.batch, c.agilenn_budget_s};
   s.modules = m.modules();
   s.optimizers = {{"optim", m.opt.get()}, {"reference_optim", m.ref_opt.get()}};
-  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p) { return m.step(x, y, p); };
+  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p, int64_t step) { return m.step(x, y, p, step); };
   s.validate = [&] {
     const EvalReport r = evaluate_agile(m.net, m.body, d.train_set, d.val, ev, -1.0);
     return nlohmann::json{{"val_accuracy", r.final_accuracy}, {"val_local", r.local_accuracy},
@@ -758,7 +769,7 @@ void train_plain(const TrainConfig& c, const RunData& d, const torch::Device& de
   s.schedule = {c.plain_epochs, static_cast<int64_t>(d.train.size()) / c.batch, budget_s};
   s.modules = {{"net", m.net.ptr().get()}};
   s.optimizers = {{"optim", m.opt.get()}};
-  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p) { return m.step(x, y, p); };
+  s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p, int64_t) { return m.step(x, y, p); };
   s.validate = [&] {
     m.net->eval();
     return nlohmann::json{{"val_accuracy", evaluate_classifier([&](const torch::Tensor& x) { return m.net->forward(x); },
@@ -830,7 +841,8 @@ void run_train(const TrainConfig& c) {
 
 nlohmann::json StepBenchReport::to_json() const {
   return {{"agilenn_step_s", agilenn_step_s}, {"plain_step_s", plain_step_s}, {"ratio", ratio},
-          {"steps", steps},                   {"batch", batch},               {"xai_samples", xai_samples}};
+          {"steps", steps},                   {"batch", batch},               {"xai_samples", xai_samples},
+          {"xai_every", xai_every}};
 }
 
 StepBenchReport bench_train_step(const TrainConfig& c, int steps) {
@@ -851,20 +863,32 @@ StepBenchReport bench_train_step(const TrainConfig& c, int steps) {
   const size_t batch = static_cast<size_t>(c.batch);
   if (order.size() < batch) throw std::runtime_error("fewer training images than one batch");
   std::mt19937_64 aug(c.seed);
+  // With --xai-every N the AgileNN steps differ in cost: time blocks of N consecutive steps of
+  // each model, alternating, and report the median block time divided by N.
+  const int every = c.xai_every;
+  const int blocks = (steps + every - 1) / every;
   std::vector<double> agile_s, plain_s;
-  const int warmup = 2;
-  Progress bar("train-step", static_cast<uint64_t>(steps + warmup), "step");
-  for (int i = 0; i < steps + warmup; ++i) {
-    const size_t* idx = order.data() + (static_cast<size_t>(i) * batch) % (order.size() - batch + 1);
-    const torch::Tensor x = make_images(d.train_set, idx, batch, d, &aug, c.augment_pad).to(device);
-    const torch::Tensor y = make_labels(d.train_set, idx, batch).to(device);
-    auto t = Clock::now();
-    agile.step(x, y, 0.0);
-    if (i >= warmup) agile_s.push_back(seconds_since(t));
-    t = Clock::now();
-    plain.step(x, y, 0.0);
-    if (i >= warmup) plain_s.push_back(seconds_since(t));
-    bar.add();
+  const int warmup = 1;
+  int64_t agile_step = 0;
+  Progress bar("train-step", static_cast<uint64_t>((blocks + warmup) * every), "step");
+  for (int i = 0; i < blocks + warmup; ++i) {
+    double agile_t = 0, plain_t = 0;
+    for (int j = 0; j < every; ++j) {
+      const size_t* idx = order.data() + (static_cast<size_t>(i * every + j) * batch) % (order.size() - batch + 1);
+      const torch::Tensor x = make_images(d.train_set, idx, batch, d, &aug, c.augment_pad).to(device);
+      const torch::Tensor y = make_labels(d.train_set, idx, batch).to(device);
+      auto t = Clock::now();
+      agile.step(x, y, 0.0, agile_step++);
+      agile_t += seconds_since(t);
+      t = Clock::now();
+      plain.step(x, y, 0.0);
+      plain_t += seconds_since(t);
+      bar.add();
+    }
+    if (i >= warmup) {
+      agile_s.push_back(agile_t / every);
+      plain_s.push_back(plain_t / every);
+    }
   }
   bar.finish();
   const auto median = [](std::vector<double> v) {
@@ -878,6 +902,7 @@ StepBenchReport bench_train_step(const TrainConfig& c, int steps) {
   r.steps = steps;
   r.batch = c.batch;
   r.xai_samples = c.xai_samples;
+  r.xai_every = c.xai_every;
   return r;
 }
 

@@ -38,12 +38,13 @@ EvalReport evaluate_run(const std::string& run_dir, const std::string& split, do
 // `agilenn bench train-step`: AgileNN and plain training steps timed alternately on the same
 // batches of real data (networks as configured, freshly initialised; no reference stage needed).
 struct StepBenchReport {
-  double agilenn_step_s = 0;  // median
-  double plain_step_s = 0;    // median
+  double agilenn_step_s = 0;  // median over blocks of xai_every steps, per step
+  double plain_step_s = 0;    // the same
   double ratio = 0;           // agilenn / plain
   int steps = 0;
   int batch = 0;
   int xai_samples = 0;
+  int xai_every = 1;
   nlohmann::json to_json() const;
 };
 StepBenchReport bench_train_step(const TrainConfig& config, int steps);
