@@ -23,13 +23,15 @@ int8_t weight(const agn_layer& l, unsigned c, size_t i) {  // i-th weight of out
 // Byte sizes of one layer's arrays.
 size_t channels_bytes(const agn_layer& l) { return sizeof(cm7::Channel) * l.out_channels; }
 size_t pairs_bytes(const agn_layer& l) {
+  if (l.op == AGN_OP_DEPTHWISE && l.kernel == 3) return sizeof(cm7::Depthwise3) * l.out_channels;
   return l.op == AGN_OP_POINTWISE ? 4 * size_t{l.out_channels} * ((l.in_channels + 1) / 2) : 0;
 }
 size_t sums_bytes(const agn_layer& l) {
   return l.op == AGN_OP_DEPTHWISE ? 4 * size_t{l.kernel} * l.out_channels : 0;
 }
+// At least 3 (8 entries), the fused kernel's comparison tree.
 unsigned threshold_steps(const agn_model& m) {
-  unsigned steps = 0;
+  unsigned steps = 3;
   while ((1u << steps) < m.levels) ++steps;
   return steps;
 }
@@ -62,24 +64,33 @@ int64_t prepare_layer(const agn_model& m, unsigned i, cm7::State* s, uint8_t* ba
     ch.multiplier = agn_i32_at(l.multiplier, c);
     ch.pre_shift = (shift > 0 ? shift : 0) + 1;
     ch.post_shift = shift < 0 ? -shift : 0;
-    ch.round = ch.post_shift > 0 ? 1 << (ch.post_shift - 1) : 0;
-    ch.neg_mask = ch.post_shift > 0 ? -1 : 0;
     const int64_t folded = bias - zp * wsum;
     const int64_t acc_bound = (bias < 0 ? -bias : bias) + wabs * max_in;
-    // Partial sums (folded bias plus products of raw inputs) must fit too.
+    // Partial sums (folded bias plus products of raw inputs) must fit too, scaled.
     const int64_t partial_bound = (folded < 0 ? -folded : folded) + wabs * 128;
-    if ((acc_bound << ch.pre_shift) >= (int64_t{1} << 31) || partial_bound >= (int64_t{1} << 30)) fast = 0;
-    ch.bias = static_cast<int32_t>(fast ? folded : 0);
+    if (ch.pre_shift > 8 || ch.post_shift < 1 || ch.post_shift > 22 || (acc_bound << ch.pre_shift) >= (int64_t{1} << 31) ||
+        (partial_bound << ch.pre_shift) >= (int64_t{1} << 31)) {
+      fast = 0;
+    }
+    if (!fast) {  // keeps the unused fields' arithmetic in range
+      ch.pre_shift = 0;
+      ch.post_shift = 1;
+    }
+    ch.offset = static_cast<int32_t>((int64_t{1} << (ch.post_shift - 1)) + l.out_zero_point * (int64_t{1} << ch.post_shift));
+    ch.bias = static_cast<int32_t>(fast ? folded * (int64_t{1} << ch.pre_shift) : 0);
     if (acc_bound > bound) bound = acc_bound;
   }
   s->layer[i].fast = fast;
+  s->layer[i].full_range = l.act_min == -128 && l.act_max == 127;
+  if (!fast) return bound;
   if (l.op == AGN_OP_POINTWISE) {
     auto* pairs = reinterpret_cast<uint32_t*>(base + s->layer[i].weights);
     const unsigned n = (l.in_channels + 1) / 2;
     for (unsigned c = 0; c < l.out_channels; ++c) {
       const int8_t* w = l.weights + size_t{c} * l.in_channels;
+      const int32_t p = channels[c].pre_shift;
       for (unsigned j = 0; j < n; ++j) {
-        pairs[c * n + j] = cm7::pack16(w[2 * j], 2 * j + 1 < l.in_channels ? w[2 * j + 1] : 0);
+        pairs[c * n + j] = cm7::pack16(w[2 * j] * (1 << p), 2 * j + 1 < l.in_channels ? w[2 * j + 1] * (1 << p) : 0);
       }
     }
   }
@@ -89,7 +100,17 @@ int64_t prepare_layer(const agn_model& m, unsigned i, cm7::State* s, uint8_t* ba
       for (unsigned c = 0; c < l.out_channels; ++c) {
         int32_t sum = 0;
         for (unsigned kx = 0; kx < l.kernel; ++kx) sum += l.weights[(ky * l.kernel + kx) * l.out_channels + c];
-        sums[ky * l.out_channels + c] = sum;
+        sums[ky * l.out_channels + c] = sum * (1 << channels[c].pre_shift);
+      }
+    }
+    if (l.kernel == 3) {
+      auto* d3 = reinterpret_cast<cm7::Depthwise3*>(base + s->layer[i].weights);
+      for (unsigned c = 0; c < l.out_channels; ++c) {
+        const int32_t scale = 1 << channels[c].pre_shift;
+        auto w = [&](unsigned ky, unsigned kx) { return l.weights[(ky * 3 + kx) * l.out_channels + c] * scale; };
+        for (unsigned kx = 0; kx < 3; ++kx) d3[c].rows01[kx] = cm7::pack16(w(0, kx), w(1, kx));
+        d3[c].row2_10 = cm7::pack16(w(2, 1), w(2, 0));
+        d3[c].row2_2 = w(2, 2);
       }
     }
   }
@@ -146,8 +167,9 @@ extern "C" void agn_cm7_prepare(const agn_model* m, void* state) {
     for (unsigned t = 0; t + 1 < m->levels; ++t) symbol += m->thresholds[t] <= v ? 1u : 0u;
     s->symbol_of[v + 128] = static_cast<uint8_t>(symbol);
   }
-  // Thresholds of the remote channels in the accumulator domain, padded with "never" to a power
-  // of two so that the binary search has a fixed number of steps.
+  // Thresholds of the remote channels in the domain of the scaled accumulator without its bias
+  // (2^p * sum of w * q: acc >= T exactly when that sum >= 2^p * T - scaled folded bias), padded
+  // with "never" to a power of two so that the binary search has a fixed number of steps.
   const agn_layer& last = m->layers[m->layer_count - 1];
   s->threshold_steps = threshold_steps(*m);
   s->thresholds = off;
@@ -155,11 +177,16 @@ extern "C" void agn_cm7_prepare(const agn_model* m, void* state) {
   if (!s->fused) return;
   const unsigned width = 1u << s->threshold_steps;
   auto* thresholds = reinterpret_cast<int32_t*>(base + off);
+  const auto* channels = reinterpret_cast<const cm7::Channel*>(base + s->layer[m->layer_count - 1].channels);
   for (unsigned c = m->k; c < m->feature_channels; ++c) {
     int32_t* t = thresholds + size_t{c - m->k} * width;
     for (unsigned j = 0; j < width; ++j) {
-      t[j] = j + 1 < m->levels ? threshold_in_acc(last, c, m->thresholds[j], static_cast<int32_t>(last_bound))
-                               : INT32_MAX;
+      int64_t v = INT32_MAX;
+      if (j + 1 < m->levels) {
+        const int32_t acc = threshold_in_acc(last, c, m->thresholds[j], static_cast<int32_t>(last_bound));
+        v = acc == INT32_MIN ? INT32_MIN : int64_t{acc} * (int64_t{1} << channels[c].pre_shift) - channels[c].bias;
+      }
+      t[j] = static_cast<int32_t>(v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : v);
     }
   }
 }
