@@ -86,7 +86,8 @@ class Ticker {
 };
 
 // Input row `y` of layer `i` is in its ring: emit every output row that it completes.
-void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
+// Neither inlined nor cloned: GCC would otherwise unroll the recursion into copies (4 KB of flash).
+__attribute__((noinline, noclone)) void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
   const agn_model* m = rt->model;
   const agn_layer& l = m->layers[i];
   const size_t row_bytes = size_t{l.in_width} * l.in_channels;
