@@ -172,10 +172,8 @@ struct State {
   const agn_layer* layers;  // model->layers: a kernel finds its index from its layer pointer
   uint32_t layer_count;
   Layer layer[AGN_MODEL_MAX_LAYERS];
-  uint32_t fused;            // the last layer is pointwise and fast: last_split fuses it
-  uint32_t thresholds;       // byte offset of int32 [C - k][1 << threshold_steps], bias subtracted
-  uint32_t threshold_steps;  // binary-search steps: 2^steps >= levels, at least 3
-  uint8_t symbol_of[256];    // symbol of the int8 value v at v + 128 (unfused split)
+  uint32_t fused;          // the last layer is pointwise and fast: last_split fuses it
+  uint8_t symbol_of[256];  // symbol of the int8 value v, clamped like the last layer, at v + 128
 };
 
 inline const State& state_of(const void* state) { return *static_cast<const State*>(state); }
