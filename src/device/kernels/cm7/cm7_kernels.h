@@ -9,6 +9,8 @@
 //   with the accumulator pre-scaled by 2^p (p = max(s, 0) + 1; prepare() scales the folded bias
 //   and the packed weights, so the kernels accumulate the scaled value directly):
 //   out = clamp((y + offset + (y >> 31)) >> e), y = SMMULR(acc << p, M), offset = 2^(e-1) + zp * 2^e.
+//   y + offset is one SMMLAR, and y < 0 may be replaced by acc < 0: M >= 0, so y has acc's sign
+//   or is 0, and for y = 0 the extra -1 does not change (offset - 1) >> e = zp (e >= 1).
 //   Valid while |acc| * 2^p < 2^31 (no saturation in acc * 2^s, no overflow in the doubling), the
 //   scaled weights fit 16 bits (p <= 8) and 1 <= e <= 22 (a right shift; the offset fits):
 //   prepare() checks the shifts and bounds |acc| per output channel from the bias, the weights and
@@ -59,6 +61,17 @@ inline int32_t smmulr(int32_t a, int32_t b) {
 #endif
 }
 
+// add + (a * b + 2^31) >> 32 in 64 bits (SMMLAR).
+inline int32_t smmlar(int32_t a, int32_t b, int32_t add) {
+#if defined(__ARM_FEATURE_DSP)
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(add));
+  return r;
+#else
+  return add + smmulr(a, b);
+#endif
+}
+
 // Two signed 16-bit values in one word, lo in bits 0..15 (PKHBT).
 inline uint32_t pack16(int32_t lo, int32_t hi) {
 #if defined(__ARM_FEATURE_DSP)
@@ -92,8 +105,7 @@ struct Channel {
 
 // zp_out + the requantised value of the scaled accumulator `acc` (acc * 2^pre_shift), unclamped.
 inline int32_t requantize(int32_t acc, const Channel& c) {
-  const int32_t y = smmulr(acc, c.multiplier);
-  return (y + c.offset + (y >> 31)) >> c.post_shift;
+  return (smmlar(acc, c.multiplier, c.offset) + (acc >> 31)) >> c.post_shift;
 }
 // A raw (unscaled) accumulator.
 inline int32_t scale(int32_t acc, const Channel& c) {

@@ -66,8 +66,7 @@ __attribute__((noinline)) void row3(const int8_t* r0, ptrdiff_t d1, const int8_t
   const int32_t multiplier = ch.multiplier, offset = ch.offset, e = ch.post_shift;
   uint32_t q = cm7::pack16(r2[0], zp);  // columns x (low) and x - 1
   auto emit = [&](int32_t a) {
-    const int32_t y = cm7::smmulr(a, multiplier);
-    const int32_t v = (y + offset + (y >> 31)) >> e;
+    const int32_t v = (cm7::smmlar(a, multiplier, offset) + (a >> 31)) >> e;  // cm7::requantize
     *out = static_cast<int8_t>(FullRange ? cm7::ssat8(v) : cm7::clamp8(v, lo, hi));
     out += channels;
   };
