@@ -18,6 +18,40 @@ __attribute__((noinline)) void channel_row(const uint32_t* x, const uint32_t* w,
                                            int8_t* __restrict out) {
   const cm7::Channel c = ch;
   const unsigned count = N > 0 ? N : n;
+#if defined(__ARM_FEATURE_DSP)
+  if (N == 2 && FullRange && width >= 2) {
+    // The loop below for two pixels per iteration, written out (GCC 12 spends about 3 more
+    // instructions per pixel on it).
+    const uint32_t* pairs_end = x + 2 * (width & ~1u);
+    uint32_t a0, a1, a2;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[a0], %[a1], [%[x]], #16\n\t"
+        "smlad %[a0], %[a0], %[w0], %[bias]\n\t"
+        "smlad %[a0], %[a1], %[w1], %[a0]\n\t"
+        "ldrd %[a1], %[a2], [%[x], #-8]\n\t"
+        "smlad %[a1], %[a1], %[w0], %[bias]\n\t"
+        "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
+        "smmlar %[a2], %[a0], %[m], %[off]\n\t"
+        "add %[a2], %[a2], %[a0], asr #31\n\t"
+        "asr %[a2], %[a2], %[e]\n\t"
+        "ssat %[a2], #8, %[a2]\n\t"
+        "strb %[a2], [%[o]]\n\t"
+        "smmlar %[a2], %[a1], %[m], %[off]\n\t"
+        "add %[a2], %[a2], %[a1], asr #31\n\t"
+        "asr %[a2], %[a2], %[e]\n\t"
+        "ssat %[a2], #8, %[a2]\n\t"
+        "strb %[a2], [%[o], %[stride]]\n\t"
+        "add %[o], %[o], %[stride], lsl #1\n\t"
+        "cmp %[x], %[end]\n\t"
+        "bne 1b"
+        : [x] "+r"(x), [o] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2)
+        : [w0] "r"(w[0]), [w1] "r"(w[1]), [bias] "r"(c.bias), [m] "r"(c.multiplier), [off] "r"(c.offset),
+          [e] "r"(c.post_shift), [stride] "r"(out_channels), [end] "r"(pairs_end)
+        : "cc", "memory");
+    width &= 1u;
+  }
+#endif
   for (const uint32_t* end = x + width * count; x != end; x += count, out += out_channels) {
     const int32_t v = cm7::requantize(cm7::dot<N>(x, w, c.bias, count), c);
     *out = static_cast<int8_t>(FullRange ? cm7::ssat8(v) : cm7::clamp8(v, lo, hi));
