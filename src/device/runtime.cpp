@@ -87,7 +87,12 @@ class Ticker {
 
 // Input row `y` of layer `i` is in its ring: emit every output row that it completes.
 // Neither inlined nor cloned: GCC would otherwise unroll the recursion into copies (4 KB of flash).
-__attribute__((noinline, noclone)) void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
+#if defined(__clang__)
+__attribute__((noinline))
+#else
+__attribute__((noinline, noclone))
+#endif
+void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
   const agn_model* m = rt->model;
   const agn_layer& l = m->layers[i];
   const size_t row_bytes = size_t{l.in_width} * l.in_channels;

@@ -86,6 +86,16 @@ TEST(KernelsCm7, OtherShapesMatchReference) {
   }
 }
 
+TEST(KernelsCm7, RowsWiderThanTheFastPathsBuffersTakeTheFallbacks) {
+  // 70 pixels: more than the depthwise accumulator row (64) and the packed rows (128 words).
+  for (uint32_t seed : {200u, 201u}) {
+    RandomModelOptions o;
+    o.height = 4;
+    o.width = 70;
+    expect_tables_match(random_model(o, seed), seed);
+  }
+}
+
 TEST(KernelsCm7, FallsBackWhereTheFastPathCannotBeExact) {
   // A positive shift large enough that acc * 2^shift could saturate: that layer (and the fusion
   // of the last one) must take the reference path and still agree.

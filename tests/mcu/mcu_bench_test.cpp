@@ -112,4 +112,27 @@ TEST(McuBench, RunsTheFirmwareOnARandomModel) {
   EXPECT_LT(r.footprint.at("flash_image"), r.firmware.at("flash_image"));  // one kernel table, no checks
 }
 
+// The same with every clamp the whole int8 range (as exported models have): the Cortex-M7 kernels
+// take their assembly loops for that case, and the firmware fails unless every kernel table's
+// logits, symbols and payload equal the reference table's.
+TEST(McuBench, FullRangeClampsMatchTheReferenceOnTheTarget) {
+  BenchOptions o;
+  o.firmware = agilenn::mcu::default_firmware();
+  o.plugin = agilenn::mcu::default_plugin();
+  if (!std::filesystem::exists(o.firmware) || !std::filesystem::exists(o.plugin)) {
+    GTEST_SKIP() << "build the cortex-m7 preset first (" << o.firmware << ")";
+  }
+  o.model_dir = std::filesystem::path(testing::TempDir()) / "mcu_bench_full_range";
+  std::filesystem::create_directories(o.model_dir);
+  auto spec = agilenn::modelfile::random_model({}, 6);
+  for (auto& layer : spec.layers) {
+    layer.act_min = -128;
+    layer.act_max = 127;
+  }
+  const auto bytes = agilenn::modelfile::write_model(spec);
+  agilenn::write_file_atomic(o.model_dir / "model.agnm",
+                             std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  EXPECT_GT(agilenn::mcu::run_bench(o).fused.extractor, 0u);  // run_bench throws if the firmware failed
+}
+
 }  // namespace
