@@ -3,7 +3,7 @@
 // from flash as on the device. Runs one image (a fixed synthetic pattern) through the runtime
 // with each kernel table, then encodes with the default coder (rANS if the model has tables,
 // else raw packing) and frames the request in wire datagrams, one at a time as a radio would
-// send them. Stages for the agn_icount plugin (table t = 0, 1, ... in kTables order):
+// send them. Stages for the agn_icount plugin (table t = 0, 1, ... in agn_kernel_tables order):
 //   1 + 4t: extractor (input conversion and every layer kernel, fused kernels included)
 //   2 + 4t: Local NN (pooling requantisation and dense)
 //   3 + 4t: quantize (the split kernel: pooling sums and symbols; 0 when fused into the last layer)
@@ -30,16 +30,8 @@ constexpr unsigned kOtherStage = 14;
 constexpr size_t kArenaCapacity = 64 * 1024;
 constexpr size_t kPayloadCapacity = 40 * 1024;
 
-struct Table {
-  const char* name;
-  const agn_kernel_table* kernels;
-};
-const Table kTables[] = {
-    {"reference", &agn_kernels_reference},
-    {"cm7-unfused", &agn_kernels_cm7_unfused},
-    {"cm7", &agn_kernels_cm7},
-};
-constexpr unsigned kTableCount = sizeof(kTables) / sizeof(kTables[0]);
+constexpr unsigned kTableCount = AGN_KERNEL_TABLE_COUNT;
+static_assert(1 + 4 * kTableCount <= kFramingStage, "every table's four stages come before framing's");
 
 alignas(4) uint8_t g_arena[kArenaCapacity];
 uint8_t g_message[AGN_WIRE_REQUEST_HEADER + kPayloadCapacity];
@@ -110,9 +102,9 @@ int main() {
   size_t payload = 0;
   for (unsigned t = 0; t < kTableCount; ++t) {
     size_t arena_size = 0;
-    agn_runtime_kernel_arena_size(&g_model, AGN_CODEC_BIT(codec), kTables[t].kernels, &arena_size);
+    agn_runtime_kernel_arena_size(&g_model, AGN_CODEC_BIT(codec), agn_kernel_tables[t].kernels, &arena_size);
     if (arena_size > kArenaCapacity ||
-        agn_runtime_init(&g_runtime, &g_model, AGN_CODEC_BIT(codec), kTables[t].kernels, g_arena, kArenaCapacity) !=
+        agn_runtime_init(&g_runtime, &g_model, AGN_CODEC_BIT(codec), agn_kernel_tables[t].kernels, g_arena, kArenaCapacity) !=
             AGN_OK) {
       return fail("runtime init: ", g_runtime.error);
     }
@@ -134,7 +126,7 @@ int main() {
     } else if (memcmp(g_first_logits, logits, g_model.local.classes) != 0 ||
                memcmp(g_first_symbols, agn_runtime_symbols(&g_runtime), g_model.symbol_count) != 0 ||
                payload != g_first_payload_size || crc != g_first_payload_crc) {
-      return fail("outputs differ from the reference kernels': ", kTables[t].name);
+      return fail("outputs differ from the reference kernels': ", agn_kernel_tables[t].name);
     }
   }
 
@@ -183,7 +175,7 @@ int main() {
     agn_console_puts("agn-bench-table ");
     agn_console_put_u64(t);
     agn_console_puts(" ");
-    agn_console_puts(kTables[t].name);
+    agn_console_puts(agn_kernel_tables[t].name);
     agn_console_puts("\n");
   }
   return 0;

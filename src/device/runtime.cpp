@@ -86,6 +86,12 @@ class Ticker {
 };
 
 // Input row `y` of layer `i` is in its ring: emit every output row that it completes.
+// Neither inlined nor cloned: GCC would otherwise unroll the recursion into copies (4 KB of flash).
+#if defined(__clang__)
+__attribute__((noinline))
+#else
+__attribute__((noinline, noclone))
+#endif
 void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
   const agn_model* m = rt->model;
   const agn_layer& l = m->layers[i];

@@ -37,6 +37,23 @@ std::string quote(const std::string& s) {
   return out + "'";
 }
 
+// The key=value fields of the first line starting with `tag` + " "; false if there is none.
+bool read_fields(const std::string& uart, const std::string& tag, std::map<std::string, uint64_t>* fields) {
+  std::istringstream lines(uart);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(tag + " ", 0) != 0) continue;
+    std::istringstream words(line.substr(tag.size() + 1));
+    std::string word;
+    while (words >> word) {
+      const size_t eq = word.find('=');
+      if (eq != std::string::npos) (*fields)[word.substr(0, eq)] = std::stoull(word.substr(eq + 1));
+    }
+    return true;
+  }
+  return false;
+}
+
 void require_file(const std::filesystem::path& path, const std::string& what) {
   if (!std::filesystem::is_regular_file(path)) {
     throw std::runtime_error(what + " " + path.string() + " does not exist");
@@ -67,21 +84,12 @@ BenchResult parse_bench(const std::string& plugin_json, const std::string& uart,
   r.fused = table_counts(stages, 2);
   r.framing = stages.at(kFramingStage).get<uint64_t>();
 
-  std::istringstream lines(uart);
-  std::string line;
-  bool found = false;
-  while (std::getline(lines, line)) {
-    if (line.rfind("agn-bench ", 0) != 0) continue;
-    found = true;
-    std::istringstream words(line.substr(10));
-    std::string word;
-    while (words >> word) {
-      const size_t eq = word.find('=');
-      if (eq == std::string::npos) continue;
-      r.firmware[word.substr(0, eq)] = std::stoull(word.substr(eq + 1));
-    }
+  if (!read_fields(uart, "agn-bench", &r.firmware)) {
+    throw std::runtime_error("mcu bench: no agn-bench line in the firmware's output:\n" + uart);
   }
-  if (!found) throw std::runtime_error("mcu bench: no agn-bench line in the firmware's output:\n" + uart);
+  if (!read_fields(uart, "agn-footprint", &r.footprint)) {
+    throw std::runtime_error("mcu bench: no agn-footprint line in the footprint firmware's output:\n" + uart);
+  }
   if (field(r.firmware, "tables") != kTables) {
     throw std::runtime_error("mcu bench: the firmware measured " + std::to_string(field(r.firmware, "tables")) +
                              " kernel tables, expected " + std::to_string(kTables));
@@ -100,13 +108,15 @@ BenchResult parse_bench(const std::string& plugin_json, const std::string& uart,
   r.total = r.attributed.extractor + r.attributed.local + r.attributed.quantize + r.attributed.encode + r.framing;
 
   r.macs = field(r.firmware, "macs");
-  r.flash_bytes = field(r.firmware, "flash_image") + field(r.firmware, "model_bytes");
-  const uint64_t bench_only =
-      field(r.firmware, "arena_capacity") + field(r.firmware, "payload_capacity") + field(r.firmware, "bench_buffers");
-  const uint64_t sram_static = field(r.firmware, "sram_static");
-  if (bench_only > sram_static) throw std::runtime_error("mcu bench: the firmware's memory figures do not add up");
-  r.sram_bytes = sram_static - bench_only + field(r.firmware, "arena_used") + field(r.firmware, "payload_max") +
-                 field(r.firmware, "stack_high_water");
+  const auto& f = r.footprint;
+  if (field(f, "model_bytes") != field(r.firmware, "model_bytes")) {
+    throw std::runtime_error("mcu bench: the two firmwares saw different models");
+  }
+  r.flash_bytes = field(f, "flash_image") + field(f, "model_bytes");
+  const uint64_t capacities = field(f, "arena_capacity") + field(f, "payload_capacity") + field(f, "image_buffer");
+  const uint64_t sram_static = field(f, "sram_static");
+  if (capacities > sram_static) throw std::runtime_error("mcu bench: the firmware's memory figures do not add up");
+  r.sram_bytes = sram_static - capacities + field(f, "arena_used") + field(f, "payload_max") + field(f, "stack_high_water");
   r.est_ms = static_cast<double>(r.total) * kCyclesPerInstruction / (cpu_mhz * 1000.0);
   return r;
 }
@@ -169,14 +179,15 @@ std::string BenchResult::table() const {
                 static_cast<unsigned long long>(unfused.quantize), static_cast<unsigned long long>(unfused.encode));
   out += buf;
   std::snprintf(buf, sizeof buf,
-                "memory: flash %llu bytes (bench image %llu + model %llu), SRAM %llu bytes (arena %llu, payload "
-                "buffer %llu, stack high-water %llu)\n",
+                "memory: flash %llu bytes (footprint image %llu + model %llu; the bench image with three kernel "
+                "tables is %llu), SRAM %llu bytes (arena %llu, payload buffer %llu, stack high-water %llu)\n",
                 static_cast<unsigned long long>(flash_bytes),
+                static_cast<unsigned long long>(footprint.at("flash_image")),
+                static_cast<unsigned long long>(footprint.at("model_bytes")),
                 static_cast<unsigned long long>(firmware.at("flash_image")),
-                static_cast<unsigned long long>(firmware.at("model_bytes")),
-                static_cast<unsigned long long>(sram_bytes), static_cast<unsigned long long>(firmware.at("arena_used")),
-                static_cast<unsigned long long>(firmware.at("payload_max")),
-                static_cast<unsigned long long>(firmware.at("stack_high_water")));
+                static_cast<unsigned long long>(sram_bytes), static_cast<unsigned long long>(footprint.at("arena_used")),
+                static_cast<unsigned long long>(footprint.at("payload_max")),
+                static_cast<unsigned long long>(footprint.at("stack_high_water")));
   out += buf;
   std::snprintf(buf, sizeof buf,
                 "est. %.3f ms at %.0f MHz assuming %.1f cycle per instruction (QEMU counts instructions, not "
@@ -198,31 +209,42 @@ BenchResult run_bench(const BenchOptions& o) {
                              " bytes; the firmware's model slot holds 262144");
   }
 
+  const std::filesystem::path footprint =
+      o.footprint.empty() ? o.firmware.parent_path() / "mcu_footprint.elf" : o.footprint;
+  require_file(footprint, "footprint firmware (build it: cmake --build --preset cortex-m7)");
+
   const std::filesystem::path tmp = std::filesystem::temp_directory_path() /
                                     ("agilenn-mcu-bench-" + std::to_string(::getpid()) + ".json");
   std::filesystem::remove(tmp);
   char addr[32];
   std::snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(kModelSlot));
-  const std::string command =
-      "timeout 120 " + quote(o.qemu) +
-      " -M mps2-an500 -display none -monitor none -serial stdio -semihosting-config enable=on,target=native -kernel " +
-      quote(o.firmware.string()) + " -device " + quote("loader,file=" + model.string() + ",addr=" + addr +
-                                                        ",force-raw=on") +
-      " -plugin " + quote(o.plugin.string() + ",out=" + tmp.string()) + " 2>&1";
-  std::string uart;
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("mcu bench: cannot run " + o.qemu);
-  std::array<char, 4096> chunk;
-  size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) uart.append(chunk.data(), n);
-  const int status = ::pclose(pipe);
-  if (status != 0 || !std::filesystem::exists(tmp)) {
-    std::filesystem::remove(tmp);
-    throw std::runtime_error("mcu bench: QEMU failed (status " +
-                             std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "):\n" + uart);
-  }
+  // QEMU with `elf` and the model in the flash slot (and `plugin_args`); returns its output.
+  auto run_qemu = [&](const std::filesystem::path& elf, const std::string& plugin_args) {
+    const std::string command =
+        "timeout 120 " + quote(o.qemu) +
+        " -M mps2-an500 -display none -monitor none -serial stdio -semihosting-config enable=on,target=native "
+        "-kernel " +
+        quote(elf.string()) + " -device " + quote("loader,file=" + model.string() + ",addr=" + addr + ",force-raw=on") +
+        plugin_args + " 2>&1";
+    std::string out;
+    std::FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) throw std::runtime_error("mcu bench: cannot run " + o.qemu);
+    std::array<char, 4096> chunk;
+    size_t n = 0;
+    while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) out.append(chunk.data(), n);
+    const int status = ::pclose(pipe);
+    if (status != 0) {
+      std::filesystem::remove(tmp);
+      throw std::runtime_error("mcu bench: QEMU failed on " + elf.string() + " (status " +
+                               std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "):\n" + out);
+    }
+    return out;
+  };
+  std::string uart = run_qemu(o.firmware, " -plugin " + quote(o.plugin.string() + ",out=" + tmp.string()));
+  if (!std::filesystem::exists(tmp)) throw std::runtime_error("mcu bench: the plugin wrote no counts:\n" + uart);
   const std::string plugin_json = read_text_file(tmp);
   std::filesystem::remove(tmp);
+  uart += run_qemu(footprint, "");
   return parse_bench(plugin_json, uart, o.cpu_mhz);
 }
 

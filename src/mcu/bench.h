@@ -13,11 +13,12 @@
 //     unfused Cortex-M7 build (same kernels, instrumented per stage) measures for them, so the
 //     stages sum to the fused total.
 //   - macs: the model's multiply-accumulates (extractor layers and dense).
-//   - flash_bytes: the bench image (board support, runtime, all three kernel tables, codecs,
-//     wire) plus the model file: an upper bound for a firmware with one table.
-//   - sram_bytes: static data from the linker symbols without the bench's own buffers, with the
-//     arena and payload buffer at the sizes this model needs, plus the stack high-water mark
-//     measured by painting.
+//   - flash_bytes and sram_bytes come from a second firmware, the footprint image
+//     (bench/mcu/footprint.cpp: only the fused cm7 kernels and the default coder, run on the same
+//     model): flash_bytes = that image + the model file; sram_bytes = its static data without
+//     its fixed-capacity buffers (arena, payload, the camera frame), plus the arena and payload
+//     buffer this model needs, plus the stack high-water mark measured by painting. The bench
+//     image's own flash (three kernel tables) is shown in the table.
 //   - est_ms = total * cycles_per_instruction / (cpu_mhz * 1000), assuming one cycle per
 //     instruction (QEMU counts instructions, not cycles: a real M7 dual-issues some pairs and
 //     stalls on divisions, loads after stores and flash wait states).
@@ -36,8 +37,9 @@ inline constexpr double kCyclesPerInstruction = 1.0;
 
 struct BenchOptions {
   std::filesystem::path model_dir;
-  std::filesystem::path firmware;  // mcu_pipeline_bench.elf
-  std::filesystem::path plugin;    // libagn_icount.so
+  std::filesystem::path firmware;   // mcu_pipeline_bench.elf
+  std::filesystem::path footprint;  // mcu_footprint.elf; empty: beside `firmware`
+  std::filesystem::path plugin;     // libagn_icount.so
   std::string qemu = "qemu-system-arm";
   double cpu_mhz = 216.0;
 };
@@ -55,7 +57,8 @@ struct BenchResult {
   uint64_t framing = 0;
   StageCounts attributed;                 // fused, with its fused kernel split (see above)
   uint64_t total = 0;                     // attributed stages + framing
-  std::map<std::string, uint64_t> firmware;  // the firmware's "agn-bench" fields
+  std::map<std::string, uint64_t> firmware;   // the bench firmware's "agn-bench" fields
+  std::map<std::string, uint64_t> footprint;  // the footprint firmware's "agn-footprint" fields
   uint64_t macs = 0;
   uint64_t flash_bytes = 0;
   uint64_t sram_bytes = 0;
@@ -70,9 +73,9 @@ struct BenchResult {
   std::string table() const;
 };
 
-// Builds the result from the plugin's JSON ({"total", "stages": [16 counts]}) and the firmware's
-// UART output (the "agn-bench key=value ..." line). Throws std::runtime_error naming what is
-// missing or inconsistent.
+// Builds the result from the plugin's JSON ({"total", "stages": [16 counts]}) and the UART output
+// of both firmwares (the "agn-bench key=value ..." and "agn-footprint key=value ..." lines).
+// Throws std::runtime_error naming what is missing or inconsistent.
 BenchResult parse_bench(const std::string& plugin_json, const std::string& uart, double cpu_mhz);
 
 // Runs QEMU as described above. Throws std::runtime_error (missing files, QEMU failure with its

@@ -7,6 +7,8 @@
 #include <random>
 #include <vector>
 
+#include "device/kernels/cm7/cm7_kernels.h"
+#include "device/kernels/requant.h"
 #include "device/runtime.h"
 #include "device/whole_tensor.h"
 #include "modelfile/random_model.h"
@@ -84,6 +86,16 @@ TEST(KernelsCm7, OtherShapesMatchReference) {
   }
 }
 
+TEST(KernelsCm7, RowsWiderThanTheFastPathsBuffersTakeTheFallbacks) {
+  // 70 pixels: more than the depthwise accumulator row (64) and the packed rows (128 words).
+  for (uint32_t seed : {200u, 201u}) {
+    RandomModelOptions o;
+    o.height = 4;
+    o.width = 70;
+    expect_tables_match(random_model(o, seed), seed);
+  }
+}
+
 TEST(KernelsCm7, FallsBackWhereTheFastPathCannotBeExact) {
   // A positive shift large enough that acc * 2^shift could saturate: that layer (and the fusion
   // of the last one) must take the reference path and still agree.
@@ -91,6 +103,33 @@ TEST(KernelsCm7, FallsBackWhereTheFastPathCannotBeExact) {
     ModelSpec spec = random_model({}, 7 + layer);
     spec.layers[layer].shift[0] = 20;
     expect_tables_match(spec, layer);
+  }
+}
+
+// The fast requantisation of cm7_kernels.h (one SMMLAR, the accumulator's sign for the rounding)
+// against the reference arithmetic, over the shifts the fast path takes (-22..-1), edge
+// multipliers, zero points and accumulators up to its bound.
+TEST(KernelsCm7, FastRequantisationIsExact) {
+  std::mt19937 rng(11);
+  for (int32_t shift = -22; shift <= -1; ++shift) {
+    for (int32_t multiplier : {0, 1 << 30, (1 << 30) + 12345, 1518500250, 2147483647}) {
+      for (int32_t zp : {-128, -5, 0, 127}) {
+        agilenn::device::cm7::Channel c{};
+        c.multiplier = multiplier;
+        c.pre_shift = 1;
+        c.post_shift = -shift;
+        c.offset = (1 << (c.post_shift - 1)) + zp * (1 << c.post_shift);
+        const int32_t bound = (1 << 30) >> c.pre_shift;
+        std::vector<int32_t> accs = {0, 1, -1, 2, -2, bound - 1, -(bound - 1)};
+        for (int i = 0; i < 2000; ++i) accs.push_back(static_cast<int32_t>(rng() % (2u * bound - 1)) - (bound - 1));
+        for (int i = -300; i <= 300; ++i) accs.push_back(i);
+        for (int32_t acc : accs) {
+          const int32_t got = agilenn::device::cm7::ssat8(agilenn::device::cm7::requantize(acc << c.pre_shift, c));
+          ASSERT_EQ(got, agn_requantize(acc, multiplier, shift, zp, -128, 127))
+              << "acc " << acc << " multiplier " << multiplier << " shift " << shift << " zp " << zp;
+        }
+      }
+    }
   }
 }
 

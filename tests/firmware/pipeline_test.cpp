@@ -25,15 +25,6 @@ uint8_t g_payload[32 * 1024];
 agn_model g_model;
 agn_runtime g_runtime;
 
-struct Table {
-  const char* name;
-  const agn_kernel_table* kernels;
-};
-const Table kTables[] = {
-    {"reference", &agn_kernels_reference},
-    {"cm7-unfused", &agn_kernels_cm7_unfused},
-    {"cm7", &agn_kernels_cm7},
-};
 
 // Reads the vectors file named by the last word of the command line; returns its size or 0.
 size_t read_vectors() {
@@ -49,7 +40,7 @@ size_t read_vectors() {
 }
 
 // Runs every record of the vectors through the runtime with `table`.
-void check_table(const Table& table, const uint8_t* records, unsigned count, size_t image_bytes) {
+void check_table(const agn_named_kernel_table& table, const uint8_t* records, unsigned count, size_t image_bytes) {
   agn_console_puts("kernels: ");
   agn_console_puts(table.name);
   agn_console_puts("\n");
@@ -101,6 +92,6 @@ int main() {
   AGN_CHECK_EQ(agn_load_u32le(g_vectors + 16), g_model.symbol_count);
   AGN_CHECK(count >= 1);
   if (agn_fw_test::failures() != 0) return agn_fw_test::finish("fw_pipeline_test");
-  for (const Table& table : kTables) check_table(table, g_vectors + 20, count, image_bytes);
+  for (const agn_named_kernel_table& table : agn_kernel_tables) check_table(table, g_vectors + 20, count, image_bytes);
   return agn_fw_test::finish("fw_pipeline_test");
 }

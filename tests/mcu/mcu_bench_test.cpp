@@ -22,7 +22,9 @@ const char* kUart =
     "agn-bench-table 0 reference\n"
     "agn-bench tables=3 model_bytes=1472 flash_image=40000 sram_static=150000 arena_capacity=65536 "
     "arena_used=26000 payload_capacity=40960 payload_max=29265 stack_high_water=1300 bench_buffers=40000 "
-    "macs=175154 payload_bytes=9691 datagrams=9 codec=3\n";
+    "macs=175154 payload_bytes=9691 datagrams=9 codec=3\n"
+    "agn-footprint model_bytes=1472 flash_image=30000 sram_static=105000 arena_capacity=49152 arena_used=26000 "
+    "payload_capacity=40960 payload_max=29265 image_buffer=12288 stack_high_water=1500\n";
 
 TEST(McuBench, AttributesTheFusedKernelLikeTheUnfusedBuild) {
   const auto r = parse_bench(kPlugin, kUart, 216.0);
@@ -35,8 +37,9 @@ TEST(McuBench, AttributesTheFusedKernelLikeTheUnfusedBuild) {
   EXPECT_EQ(r.total, 1350u + 10 + 450 + 300 + 90);
   EXPECT_EQ(r.reference.extractor, 4000u);
   EXPECT_EQ(r.macs, 175154u);
-  EXPECT_EQ(r.flash_bytes, 40000u + 1472u);
-  EXPECT_EQ(r.sram_bytes, 150000u - 65536u - 40960u - 40000u + 26000u + 29265u + 1300u);
+  // Memory from the footprint image.
+  EXPECT_EQ(r.flash_bytes, 30000u + 1472u);
+  EXPECT_EQ(r.sram_bytes, 105000u - 49152u - 40960u - 12288u + 26000u + 29265u + 1500u);
   EXPECT_DOUBLE_EQ(r.est_ms, static_cast<double>(r.total) / 216000.0);
 }
 
@@ -63,6 +66,11 @@ TEST(McuBench, RejectsIncompleteOutput) {
   std::string no_macs = kUart;
   no_macs.replace(no_macs.find("macs=175154"), 11, "");
   EXPECT_THROW(parse_bench(kPlugin, no_macs, 216.0), std::runtime_error);
+  const std::string no_footprint = std::string(kUart).substr(0, std::string(kUart).find("agn-footprint"));
+  EXPECT_THROW(parse_bench(kPlugin, no_footprint, 216.0), std::runtime_error);
+  std::string other_model = kUart;
+  other_model.replace(other_model.find("agn-footprint model_bytes=1472"), 30, "agn-footprint model_bytes=1473");
+  EXPECT_THROW(parse_bench(kPlugin, other_model, 216.0), std::runtime_error);
 }
 
 TEST(McuBench, MissingFilesAreNamed) {
@@ -100,7 +108,31 @@ TEST(McuBench, RunsTheFirmwareOnARandomModel) {
   EXPECT_EQ(r.total, r.attributed.extractor + r.attributed.local + r.attributed.quantize + r.attributed.encode +
                          r.framing);
   EXPECT_GT(r.flash_bytes, bytes.size());
-  EXPECT_GT(r.sram_bytes, r.firmware.at("arena_used"));
+  EXPECT_GT(r.sram_bytes, r.footprint.at("arena_used"));
+  EXPECT_LT(r.footprint.at("flash_image"), r.firmware.at("flash_image"));  // one kernel table, no checks
+}
+
+// The same with every clamp the whole int8 range (as exported models have): the Cortex-M7 kernels
+// take their assembly loops for that case, and the firmware fails unless every kernel table's
+// logits, symbols and payload equal the reference table's.
+TEST(McuBench, FullRangeClampsMatchTheReferenceOnTheTarget) {
+  BenchOptions o;
+  o.firmware = agilenn::mcu::default_firmware();
+  o.plugin = agilenn::mcu::default_plugin();
+  if (!std::filesystem::exists(o.firmware) || !std::filesystem::exists(o.plugin)) {
+    GTEST_SKIP() << "build the cortex-m7 preset first (" << o.firmware << ")";
+  }
+  o.model_dir = std::filesystem::path(testing::TempDir()) / "mcu_bench_full_range";
+  std::filesystem::create_directories(o.model_dir);
+  auto spec = agilenn::modelfile::random_model({}, 6);
+  for (auto& layer : spec.layers) {
+    layer.act_min = -128;
+    layer.act_max = 127;
+  }
+  const auto bytes = agilenn::modelfile::write_model(spec);
+  agilenn::write_file_atomic(o.model_dir / "model.agnm",
+                             std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  EXPECT_GT(agilenn::mcu::run_bench(o).fused.extractor, 0u);  // run_bench throws if the firmware failed
 }
 
 }  // namespace

@@ -75,6 +75,15 @@ extern const agn_kernel_table agn_kernels_reference;
 extern const agn_kernel_table agn_kernels_cm7;
 extern const agn_kernel_table agn_kernels_cm7_unfused;
 
+// Every kernel table with its name, the reference first; benches and tests that compare the
+// tables iterate over this list (kernels/kernel_tables.cpp).
+typedef struct agn_named_kernel_table {
+  const char* name;
+  const agn_kernel_table* kernels;
+} agn_named_kernel_table;
+#define AGN_KERNEL_TABLE_COUNT 3
+extern const agn_named_kernel_table agn_kernel_tables[AGN_KERNEL_TABLE_COUNT];
+
 // The conv row kernel of `table` for layer op `op` (agn_layer_op).
 agn_conv_row_fn agn_kernel_for_op(const agn_kernel_table* table, unsigned op);
 

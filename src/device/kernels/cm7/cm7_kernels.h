@@ -1,15 +1,21 @@
 // Internals of the Cortex-M7 kernels (kernels.h: agn_kernels_cm7): the DSP-extension operations
 // they use, the exact fast requantisation, and the state prepare() lays out in the arena.
 //
-// Fast requantisation (exactly agn_requantize of requant.h, given the accumulator bound below):
+// Fast requantisation (exactly agn_requantize of requant.h, given the bounds below):
 //   SaturatingRoundingDoublingHighMul(x, M) = floor((x * M + 2^30) / 2^31) for M >= 0 (the
 //   nudge makes ties go toward +infinity for both signs), and that is floor((2x * M + 2^31) / 2^32),
 //   one SMMULR of 2x. RoundingDivideByPOT(y, e) = (y + 2^(e-1) - (y < 0)) >> e for e >= 1 (halves
-//   away from zero) and y for e = 0. So acc -> (SMMULR(acc << (max(s, 0) + 1), M) + round
-//   + (sign(y) & neg_mask)) >> max(-s, 0). Valid while |acc| * 2^(max(s, 0) + 1) < 2^31 (no
-//   saturation in acc * 2^s, no overflow in the doubling): prepare() bounds |acc| per output channel
-//   from the bias, the weights and the input tensor's clamp, and a layer with a channel outside
-//   that bound runs the reference kernel.
+//   away from zero), and adding the output zero point before the shift as zp * 2^e is exact. So
+//   with the accumulator pre-scaled by 2^p (p = max(s, 0) + 1; prepare() scales the folded bias
+//   and the packed weights, so the kernels accumulate the scaled value directly):
+//   out = clamp((y + offset + (y >> 31)) >> e), y = SMMULR(acc << p, M), offset = 2^(e-1) + zp * 2^e.
+//   y + offset is one SMMLAR, and y < 0 may be replaced by acc < 0: M >= 0, so y has acc's sign
+//   or is 0, and for y = 0 the extra -1 does not change (offset - 1) >> e = zp (e >= 1).
+//   Valid while |acc| * 2^p < 2^31 (no saturation in acc * 2^s, no overflow in the doubling), the
+//   scaled weights fit 16 bits (p <= 8) and 1 <= e <= 22 (a right shift; the offset fits):
+//   prepare() checks the shifts and bounds |acc| per output channel from the bias, the weights and
+//   the input tensor's clamp, and a layer with a channel outside those bounds runs the reference
+//   kernel.
 #ifndef AGILENN_DEVICE_KERNELS_CM7_CM7_KERNELS_H
 #define AGILENN_DEVICE_KERNELS_CM7_CM7_KERNELS_H
 
@@ -24,13 +30,23 @@
 
 namespace agilenn::device::cm7 {
 
+// lo(a) * lo(b) + hi(a) * hi(b) on signed 16-bit halves (SMUAD).
+inline int32_t smuad(uint32_t a, uint32_t b) {
+#if defined(__ARM_FEATURE_DSP)
+  return __smuad(a, b);
+#else
+  return static_cast<int32_t>(static_cast<uint32_t>(int32_t{static_cast<int16_t>(a)} * static_cast<int16_t>(b)) +
+                              static_cast<uint32_t>(int32_t{static_cast<int16_t>(a >> 16)} *
+                                                    static_cast<int16_t>(b >> 16)));
+#endif
+}
+
 // acc + lo(a) * lo(b) + hi(a) * hi(b) on signed 16-bit halves (SMLAD).
 inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc) {
 #if defined(__ARM_FEATURE_DSP)
   return __smlad(a, b, acc);
 #else
-  return acc + int32_t{static_cast<int16_t>(a)} * static_cast<int16_t>(b) +
-         int32_t{static_cast<int16_t>(a >> 16)} * static_cast<int16_t>(b >> 16);
+  return static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(smuad(a, b)));
 #endif
 }
 
@@ -45,36 +61,96 @@ inline int32_t smmulr(int32_t a, int32_t b) {
 #endif
 }
 
+// add + (a * b + 2^31) >> 32 in 64 bits (SMMLAR).
+inline int32_t smmlar(int32_t a, int32_t b, int32_t add) {
+#if defined(__ARM_FEATURE_DSP)
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(add));
+  return r;
+#else
+  return add + smmulr(a, b);
+#endif
+}
+
 // Two signed 16-bit values in one word, lo in bits 0..15 (PKHBT).
 inline uint32_t pack16(int32_t lo, int32_t hi) {
+#if defined(__ARM_FEATURE_DSP)
+  uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+  return r;
+#else
   return (static_cast<uint32_t>(lo) & 0xFFFFu) | (static_cast<uint32_t>(hi) << 16);
+#endif
 }
+
+// Bytes 0 and 2 of w sign-extended into the two halves (SXTB16), and bytes 1 and 3 (SXTB16 ROR 8).
+inline uint32_t sxtb16_even(uint32_t w) {
+#if defined(__ARM_FEATURE_DSP)
+  return __sxtb16(w);
+#else
+  return pack16(static_cast<int8_t>(w), static_cast<int8_t>(w >> 16));
+#endif
+}
+inline uint32_t sxtb16_odd(uint32_t w) { return sxtb16_even((w >> 8) | (w << 24)); }
 
 // Per output channel: bias with the input zero point folded in (bias - zp_in * sum of weights,
 // over the whole window) and the fast requantisation parameters.
 struct Channel {
-  int32_t bias;
+  int32_t bias;        // (bias - zp_in * sum of weights) * 2^pre_shift
   int32_t multiplier;
   int32_t pre_shift;   // max(s, 0) + 1
-  int32_t post_shift;  // max(-s, 0)
-  int32_t round;       // 2^(post_shift - 1), or 0
-  int32_t neg_mask;    // -1 if post_shift > 0, else 0
+  int32_t post_shift;  // e = -s
+  int32_t offset;      // 2^(e - 1) + zp_out * 2^e
 };
 
+// zp_out + the requantised value of the scaled accumulator `acc` (acc * 2^pre_shift), unclamped.
 inline int32_t requantize(int32_t acc, const Channel& c) {
-  const int32_t y = smmulr(static_cast<int32_t>(static_cast<uint32_t>(acc) << c.pre_shift), c.multiplier);
-  return (y + c.round + ((y >> 31) & c.neg_mask)) >> c.post_shift;
+  return (smmlar(acc, c.multiplier, c.offset) + (acc >> 31)) >> c.post_shift;
+}
+// A raw (unscaled) accumulator.
+inline int32_t scale(int32_t acc, const Channel& c) {
+  return static_cast<int32_t>(static_cast<uint32_t>(acc) << c.pre_shift);
 }
 
 inline int8_t clamp8(int32_t v, int32_t lo, int32_t hi) {
-  return static_cast<int8_t>(v < lo ? lo : v > hi ? hi : v);
+  v = v < lo ? lo : v;
+  return static_cast<int8_t>(v > hi ? hi : v);
+}
+// Saturation to [-128, 127] (SSAT), for layers whose clamp is the whole int8 range.
+inline int32_t ssat8(int32_t v) {
+#if defined(__ARM_FEATURE_DSP)
+  return __ssat(v, 8);
+#else
+  return v < -128 ? -128 : v > 127 ? 127 : v;
+#endif
 }
 
-// Packs pixel[0..channels) into pairs[0..ceil(channels / 2)) (odd count: high half 0).
+// Packs pixel[0..channels) into pairs[0..ceil(channels / 2)). With an odd count the last pair's
+// high half is the sign extension of its low half: the packed weights have 0 there.
 inline void pack_pixel(const int8_t* pixel, unsigned channels, uint32_t* pairs) {
   unsigned j = 0;
   for (; 2 * j + 1 < channels; ++j) pairs[j] = pack16(pixel[2 * j], pixel[2 * j + 1]);
-  if (channels & 1u) pairs[j] = pack16(pixel[2 * j], 0);
+  if (channels & 1u) pairs[j] = static_cast<uint32_t>(int32_t{pixel[2 * j]});
+}
+
+// Packs a row of `width` pixels into pairs, pack_pixel's order, ceil(in_channels / 2) words each.
+inline void pack_row(const int8_t* row, unsigned width, unsigned in_channels, uint32_t* x) {
+  if (in_channels == 4) {
+    for (unsigned px = 0; px < width; ++px, row += 4, x += 2) {
+      uint32_t word;
+      __builtin_memcpy(&word, row, 4);
+      const uint32_t even = sxtb16_even(word), odd = sxtb16_odd(word);  // channels (0, 2), (1, 3)
+      x[0] = pack16(static_cast<int32_t>(even), static_cast<int32_t>(odd));
+      x[1] = (odd & 0xFFFF0000u) | (even >> 16);
+    }
+    return;
+  }
+  if (in_channels == 3) {
+    for (unsigned px = 0; px < width; ++px, row += 3, x += 2) pack_pixel(row, 3, x);
+    return;
+  }
+  const unsigned n = (in_channels + 1) / 2;
+  for (unsigned px = 0; px < width; ++px) pack_pixel(row + px * in_channels, in_channels, x + px * n);
 }
 
 // Accumulator of output channel `c` for a packed pixel; N > 0 is the pair count known at
@@ -86,11 +162,21 @@ inline int32_t dot(const uint32_t* x, const uint32_t* w, int32_t acc, unsigned n
   return acc;
 }
 
+// A 3x3 depthwise channel's weights, scaled by 2^pre_shift: rows 0 and 1 of column kx packed
+// (row 0 low); row 2's columns 1 and 0 packed (column 1 low), and its column 2.
+struct Depthwise3 {
+  uint32_t rows01[3];
+  uint32_t row2_10;
+  int32_t row2_2;
+};
+
 struct Layer {
-  uint32_t fast;         // every channel within the fast requantisation's bound
+  uint32_t fast;         // every channel within the fast requantisation's bounds
+  uint32_t full_range;   // the clamp is [-128, 127]
   uint32_t channels;     // byte offset of Channel[out_channels] in the state
-  uint32_t weights;      // pointwise: byte offset of uint32 pairs [out][ceil(in / 2)]
-  uint32_t weight_sums;  // depthwise: byte offset of int32 [kernel][channels], sums over kx
+  uint32_t weights;      // pointwise: byte offset of uint32 pairs [out][ceil(in / 2)], scaled;
+                         // depthwise 3x3: Depthwise3[channels]
+  uint32_t weight_sums;  // depthwise: byte offset of int32 [kernel][channels], sums over kx, scaled
 };
 
 // The whole state (kernels.h: state_size/prepare), followed by the arrays the offsets name.
@@ -98,10 +184,8 @@ struct State {
   const agn_layer* layers;  // model->layers: a kernel finds its index from its layer pointer
   uint32_t layer_count;
   Layer layer[AGN_MODEL_MAX_LAYERS];
-  uint32_t fused;            // the last layer is pointwise and fast: last_split fuses it
-  uint32_t thresholds;       // byte offset of int32 [C - k][1 << threshold_steps]
-  uint32_t threshold_steps;  // binary-search steps: 2^steps >= levels
-  uint8_t symbol_of[256];    // symbol of the int8 value v at v + 128 (unfused split)
+  uint32_t fused;          // the last layer is pointwise and fast: last_split fuses it
+  uint8_t symbol_of[256];  // symbol of the int8 value v, clamped like the last layer, at v + 128
 };
 
 inline const State& state_of(const void* state) { return *static_cast<const State*>(state); }

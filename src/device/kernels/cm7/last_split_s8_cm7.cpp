@@ -1,57 +1,143 @@
-// The last (pointwise) layer fused with the split, for the Cortex-M7: per pixel the inputs are
-// packed once; the k local channels are requantised (fast, exact) and added to the pooling sums
-// on the fly; the remote channels are never requantised: their accumulators go straight to a
-// binary search in the int32 thresholds prepared at init (the smallest accumulator whose
-// requantised value reaches each int8 threshold), which gives the same symbol.
+// The last (pointwise) layer fused with the split, for the Cortex-M7. The row's pixels are packed
+// once into 16-bit pairs; then channel by channel, so that a channel's packed weights and
+// requantisation parameters stay in registers across the row, and nothing of the feature map is
+// stored:
+//   - the k local channels are requantised (fast, exact) and summed for the pooling on the fly;
+//   - a remote channel's requantised value (saturated to int8) indexes the 256-entry symbol
+//     table, which has the layer's clamp folded in. That is fewer instructions per symbol on the
+//     Cortex-M7 than comparing the accumulator with per-channel thresholds (a 3-level comparison
+//     tree for 8 levels costs 3 compares, 3 branches and the leaf's moves; this is SMMULR, 3
+//     ALU operations, SSAT and one table load), and it works for any level count.
 #include "device/kernels/cm7/cm7_kernels.h"
 
 namespace cm7 = agilenn::device::cm7;
 
 namespace {
 
-constexpr unsigned kMaxPairs = 32;
+constexpr unsigned kMaxPackedWords = 128;  // width * ceil(in_channels / 2)
 constexpr unsigned kMaxLocal = 64;
 
-// Number of thresholds t[0..2^steps) at or below acc (t sorted, padded with INT32_MAX).
-template <unsigned Steps>
-inline unsigned search(const int32_t* t, int32_t acc, unsigned steps) {
-  unsigned s = 0;
-  const unsigned n = Steps > 0 ? Steps : steps;
-  for (unsigned half = 1u << (n - 1), i = 0; i < n; ++i, half >>= 1) {
-    if (acc >= t[s + half - 1]) s += half;
+// Sum over the row of the clamped requantised values of one local channel. (The per-channel
+// loops are not inlined, so that each gets every register.)
+template <unsigned N, bool FullRange>
+__attribute__((noinline)) int32_t local_sum(const uint32_t* x, const uint32_t* w, const cm7::Channel& ch,
+                                            unsigned width, unsigned n, int32_t lo, int32_t hi) {
+  const cm7::Channel c = ch;
+  const unsigned count = N > 0 ? N : n;
+  int32_t sum = 0;
+#if defined(__ARM_FEATURE_DSP)
+  if (N == 2 && FullRange && width >= 2) {
+    // The loop below for two pixels per iteration, written out (GCC 12 spends about 3 more
+    // instructions per pixel on it).
+    const uint32_t* pairs_end = x + 2 * (width & ~1u);
+    uint32_t a0, a1, a2;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[a0], %[a1], [%[x]], #16\n\t"
+        "smlad %[a0], %[a0], %[w0], %[bias]\n\t"
+        "smlad %[a0], %[a1], %[w1], %[a0]\n\t"
+        "ldrd %[a1], %[a2], [%[x], #-8]\n\t"
+        "smlad %[a1], %[a1], %[w0], %[bias]\n\t"
+        "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
+        "smmlar %[a2], %[a0], %[m], %[off]\n\t"
+        "add %[a2], %[a2], %[a0], asr #31\n\t"
+        "asr %[a2], %[a2], %[e]\n\t"
+        "ssat %[a2], #8, %[a2]\n\t"
+        "add %[sum], %[sum], %[a2]\n\t"
+        "smmlar %[a2], %[a1], %[m], %[off]\n\t"
+        "add %[a2], %[a2], %[a1], asr #31\n\t"
+        "asr %[a2], %[a2], %[e]\n\t"
+        "ssat %[a2], #8, %[a2]\n\t"
+        "add %[sum], %[sum], %[a2]\n\t"
+        "cmp %[x], %[end]\n\t"
+        "bne 1b"
+        : [x] "+r"(x), [sum] "+r"(sum), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2)
+        : [w0] "r"(w[0]), [w1] "r"(w[1]), [bias] "r"(c.bias), [m] "r"(c.multiplier), [off] "r"(c.offset),
+          [e] "r"(c.post_shift), [end] "r"(pairs_end)
+        : "cc", "memory");
+    width &= 1u;
   }
-  return s;
+#endif
+  for (const uint32_t* end = x + width * count; x != end; x += count) {
+    const int32_t v = cm7::requantize(cm7::dot<N>(x, w, c.bias, count), c);
+    sum += FullRange ? cm7::ssat8(v) : cm7::clamp8(v, lo, hi);
+  }
+  return sum;
 }
 
-template <unsigned N, unsigned Steps>
+// Symbols of one remote channel over the row; symbol_of[v] (v in [-128, 127]) is the symbol of
+// the clamped value.
+template <unsigned N>
+__attribute__((noinline)) void remote_row(const uint32_t* x, const uint32_t* w, const cm7::Channel& ch,
+                                          const uint8_t* symbol_of, unsigned width, unsigned n,
+                                          uint8_t* __restrict out) {
+  const cm7::Channel c = ch;
+  const unsigned count = N > 0 ? N : n;
+  const uint8_t* end = out + width;
+#if defined(__ARM_FEATURE_DSP)
+  if (N == 2 && width >= 2) {
+    // The loop below for two pixels per iteration, written out (GCC 12 spills in it).
+    const uint32_t* px = x;
+    uint8_t* o = out;
+    const uint8_t* pairs_end = out + (width & ~1u);
+    uint32_t a0, a1, a2;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[a0], %[a1], [%[px]], #16\n\t"
+        "smlad %[a0], %[a0], %[w0], %[bias]\n\t"
+        "smlad %[a0], %[a1], %[w1], %[a0]\n\t"
+        "ldrd %[a1], %[a2], [%[px], #-8]\n\t"
+        "smlad %[a1], %[a1], %[w0], %[bias]\n\t"
+        "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
+        "smmlar %[a2], %[a0], %[m], %[off]\n\t"
+        "add %[a2], %[a2], %[a0], asr #31\n\t"
+        "asr %[a2], %[a2], %[e]\n\t"
+        "ssat %[a2], #8, %[a2]\n\t"
+        "ldrb %[a2], [%[tab], %[a2]]\n\t"
+        "strb %[a2], [%[o]], #1\n\t"
+        "smmlar %[a2], %[a1], %[m], %[off]\n\t"
+        "add %[a2], %[a2], %[a1], asr #31\n\t"
+        "asr %[a2], %[a2], %[e]\n\t"
+        "ssat %[a2], #8, %[a2]\n\t"
+        "ldrb %[a2], [%[tab], %[a2]]\n\t"
+        "strb %[a2], [%[o]], #1\n\t"
+        "cmp %[o], %[end]\n\t"
+        "bne 1b"
+        : [px] "+r"(px), [o] "+r"(o), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2)
+        : [w0] "r"(w[0]), [w1] "r"(w[1]), [bias] "r"(c.bias), [m] "r"(c.multiplier), [off] "r"(c.offset),
+          [e] "r"(c.post_shift), [tab] "r"(symbol_of), [end] "r"(pairs_end)
+        : "cc", "memory");
+    x = px;
+    out = o;
+  }
+#endif
+  for (; out != end; x += count) {
+    *out++ = symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(x, w, c.bias, count), c))];
+  }
+}
+
+template <unsigned N>
 void fused_row(const agn_model& m, const cm7::State& s, const void* state, const int8_t* row, unsigned row_index,
                int32_t* pool_sums, uint8_t* symbols) {
   const agn_layer& l = m.layers[m.layer_count - 1];
   const cm7::Layer& p = s.layer[m.layer_count - 1];
   const cm7::Channel* ch = cm7::at<cm7::Channel>(state, p.channels);
   const uint32_t* weights = cm7::at<uint32_t>(state, p.weights);
-  const int32_t* thresholds = cm7::at<int32_t>(state, s.thresholds);
-  const unsigned in_channels = l.in_channels, channels = l.out_channels, k = m.k, n = (in_channels + 1) / 2;
-  const unsigned width = m.feature_width, stride = 1u << s.threshold_steps;
+  const unsigned channels = l.out_channels, k = m.k, n = (l.in_channels + 1) / 2;
+  const unsigned width = m.feature_width;
   const size_t plane = size_t{m.feature_height} * width;
-  int32_t sums[kMaxLocal] = {};
-  uint32_t x[kMaxPairs];
-  uint8_t* out = symbols + size_t{row_index} * width;
-  for (unsigned px = 0; px < width; ++px) {
-    cm7::pack_pixel(row + px * in_channels, in_channels, x);
-    for (unsigned c = 0; c < k; ++c) {
-      const int32_t acc = cm7::dot<N>(x, weights + c * n, ch[c].bias, n);
-      sums[c] += cm7::clamp8(l.out_zero_point + cm7::requantize(acc, ch[c]), l.act_min, l.act_max);
-    }
-    const int32_t* t = thresholds;
-    uint8_t* o = out + px;
-    for (unsigned c = k; c < channels; ++c, t += stride, o += plane) {
-      const int32_t acc = cm7::dot<N>(x, weights + c * n, ch[c].bias, n);
-      *o = static_cast<uint8_t>(search<Steps>(t, acc, s.threshold_steps));
-    }
+  uint32_t x[kMaxPackedWords];
+  cm7::pack_row(row, width, l.in_channels, x);
+  const int32_t pool_offset = static_cast<int32_t>(width) * m.local.in_zero_point;
+  for (unsigned c = 0; c < k; ++c) {
+    const int32_t sum = p.full_range ? local_sum<N, true>(x, weights + c * n, ch[c], width, n, -128, 127)
+                                     : local_sum<N, false>(x, weights + c * n, ch[c], width, n, l.act_min, l.act_max);
+    pool_sums[c] += sum - pool_offset;
   }
-  const int32_t zero_point = m.local.in_zero_point;
-  for (unsigned c = 0; c < k; ++c) pool_sums[c] += sums[c] - static_cast<int32_t>(width) * zero_point;
+  uint8_t* out = symbols + size_t{row_index} * width;
+  for (unsigned c = k; c < channels; ++c, out += plane) {
+    remote_row<N>(x, weights + c * n, ch[c], s.symbol_of + 128, width, n, out);
+  }
 }
 
 }  // namespace
@@ -62,14 +148,14 @@ extern "C" void agn_last_split_s8_cm7(const agn_model* m, const void* state, con
   const cm7::State& s = cm7::state_of(state);
   const agn_layer& l = m->layers[m->layer_count - 1];
   const unsigned n = (l.in_channels + 1u) / 2u;
-  if (!s.fused || n > kMaxPairs || m->k > kMaxLocal) {
+  if (!s.fused || size_t{n} * m->feature_width > kMaxPackedWords || m->k > kMaxLocal) {
     agn_kernel_for_op(&agn_kernels_cm7_unfused, l.op)(&l, state, in_rows, scratch_row);
     agn_split_row_s8_cm7(m, state, scratch_row, row_index, pool_sums, symbols);
     return;
   }
-  if (n == 2 && s.threshold_steps == 3) {
-    fused_row<2, 3>(*m, s, state, in_rows[0], row_index, pool_sums, symbols);
+  if (n == 2) {
+    fused_row<2>(*m, s, state, in_rows[0], row_index, pool_sums, symbols);
   } else {
-    fused_row<0, 0>(*m, s, state, in_rows[0], row_index, pool_sums, symbols);
+    fused_row<0>(*m, s, state, in_rows[0], row_index, pool_sums, symbols);
   }
 }
