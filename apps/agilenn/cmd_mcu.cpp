@@ -78,6 +78,9 @@ void print_run_table(std::FILE* f, const nlohmann::json& j) {
 }
 
 int run_mcu_run(const McuRunArgs& a) {
+  if (!std::filesystem::is_regular_file(a.firmware)) {
+    throw std::runtime_error("firmware " + a.firmware + " does not exist (build it: cmake --build --preset cortex-m7)");
+  }
   exporter::InferOptions io;
   io.model_dir = a.model;
   io.count = a.count;

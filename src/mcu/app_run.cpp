@@ -28,6 +28,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kModelSlot = "0xc0000";  // AGN_BOARD_MODEL_SLOT_ADDRESS (firmware/bsp/board.h)
+constexpr uintmax_t kModelSlotBytes = 256 * 1024;  // AGN_BOARD_MODEL_SLOT_BYTES
 constexpr double kStartTimeoutS = 20;          // QEMU must connect to the UART socket by then
 
 uint64_t load_u64(const uint8_t* p) { return agn_load_u32le(p) | (uint64_t{agn_load_u32le(p + 4)} << 32); }
@@ -126,7 +127,13 @@ AppResults parse_results(std::span<const uint8_t> b) {
 AppResults run_app(const AppOptions& o, const std::vector<std::vector<uint8_t>>& images,
                    const std::function<void()>& progress) {
   require_file(o.firmware, "firmware (build it: cmake --build --preset cortex-m7)");
-  if (!o.model_file.empty()) require_file(o.model_file, "model file");
+  if (!o.model_file.empty()) {
+    require_file(o.model_file, "model file");
+    if (fs::file_size(o.model_file) > kModelSlotBytes) {
+      throw std::runtime_error(o.model_file.string() + " is " + std::to_string(fs::file_size(o.model_file)) +
+                               " bytes; the firmware's model slot holds " + std::to_string(kModelSlotBytes));
+    }
+  }
   if (!(o.cpu_mhz > 0) || !(o.rate_bps >= 0) || !(o.delay_ms >= 0) || !(o.deadline_ms > 0)) {
     throw std::invalid_argument("mcu run: --cpu-mhz and --deadline-ms must be positive, rate and delay >= 0");
   }
