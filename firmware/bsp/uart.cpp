@@ -14,6 +14,15 @@ constexpr uint32_t kStateTxFull = 1u << 0;
 constexpr uint32_t kStateRxFull = 1u << 1;
 constexpr uint32_t kCtrlTxEnable = 1u << 0;
 constexpr uint32_t kCtrlRxEnable = 1u << 1;
+constexpr uint32_t kCtrlRxIntEnable = 1u << 3;
+constexpr uint32_t kIntRx = 1u << 1;  // INTSTATUS: RX interrupt (write 1 to clear)
+
+// NVIC set-enable, clear-enable and clear-pending registers for IRQs 0-31. UART0's RX interrupt
+// is IRQ 0 on the MPS2 FPGA images (QEMU hw/arm/mps2.c).
+constexpr uint32_t kUart0RxIrqBit = 1u << 0;
+volatile uint32_t& nvic_iser0() { return *reinterpret_cast<volatile uint32_t*>(0xE000E100u); }
+volatile uint32_t& nvic_icer0() { return *reinterpret_cast<volatile uint32_t*>(0xE000E180u); }
+volatile uint32_t& nvic_icpr0() { return *reinterpret_cast<volatile uint32_t*>(0xE000E280u); }
 
 CmsdkUart& uart0() { return *reinterpret_cast<CmsdkUart*>(0x40004000u); }
 
@@ -48,8 +57,25 @@ int agn_uart_try_get(uint8_t* byte) {
 
 uint8_t agn_uart_get(void) {
   uint8_t byte;
+  if (agn_uart_try_get(&byte)) return byte;
+  // Sleep until a byte arrives instead of spinning (an emulator then leaves the host's CPU to the
+  // far end): the RX interrupt is enabled in the UART and the NVIC but masked by PRIMASK, so it
+  // wakes WFI without running a handler.
+  CmsdkUart& u = uart0();
+  __asm volatile("cpsid i" ::: "memory");
+  u.ctrl = u.ctrl | kCtrlRxIntEnable;
+  nvic_iser0() = kUart0RxIrqBit;
   while (!agn_uart_try_get(&byte)) {
+    u.intstatus = kIntRx;
+    nvic_icpr0() = kUart0RxIrqBit;
+    if (u.state & kStateRxFull) continue;  // arrived while clearing: no WFI
+    __asm volatile("dsb\n\twfi" ::: "memory");
   }
+  u.ctrl = u.ctrl & ~kCtrlRxIntEnable;
+  u.intstatus = kIntRx;
+  nvic_icer0() = kUart0RxIrqBit;
+  nvic_icpr0() = kUart0RxIrqBit;
+  __asm volatile("cpsie i" ::: "memory");
   return byte;
 }
 

@@ -19,7 +19,8 @@ void agn_uart_put(uint8_t byte);
 void agn_uart_write(const void* data, size_t size);
 // Returns 1 and stores a received byte if one is waiting, else 0.
 int agn_uart_try_get(uint8_t* byte);
-// Blocks until a byte arrives.
+// Blocks until a byte arrives, sleeping (WFI, on the RX interrupt with interrupts masked) while
+// none is waiting.
 uint8_t agn_uart_get(void);
 
 #ifdef __cplusplus

@@ -184,6 +184,15 @@ train::AgileNet load_float_network(const fs::path& dir, const train::TrainConfig
   return net;
 }
 
+// --n takes evenly spaced images of the split: data sets often store the test images sorted by
+// class, so the first n would be a biased sample.
+std::vector<size_t> evenly_spaced(const std::vector<size_t>& test, int64_t count) {
+  const size_t n = count > 0 ? std::min<size_t>(static_cast<size_t>(count), test.size()) : test.size();
+  std::vector<size_t> images(n);
+  for (size_t i = 0; i < n; ++i) images[i] = test[i * test.size() / n];
+  return images;
+}
+
 template <typename T>
 int64_t argmax(const T* v, size_t n) {
   return std::max_element(v, v + n) - v;
@@ -232,6 +241,20 @@ nlohmann::json InferReport::to_json() const {
           {"count", count}};
 }
 
+TestImages load_test_images(const InferOptions& o) {
+  if (o.model_dir.empty()) throw std::invalid_argument("--model is required");
+  if (o.count < 0) throw std::invalid_argument("--n must be 0 (all) or more");
+  train::TrainConfig c = read_config(fs::path(o.model_dir) / "train_config.json");
+  if (!o.data_dir.empty()) c.data_dir = o.data_dir;
+  const train::RunData d = train::load_run_data(c);
+  TestImages t;
+  for (const size_t idx : evenly_spaced(d.test, o.count)) {
+    t.images.push_back(device_image(d.test_set, idx));
+    t.labels.push_back(d.test_set.labels[idx]);
+  }
+  return t;
+}
+
 InferReport run_infer(const InferOptions& o, RemoteBackend& backend) {
   if (o.model_dir.empty()) throw std::invalid_argument("--model is required");
   if (o.count < 0) throw std::invalid_argument("--n must be 0 (all) or more");
@@ -252,11 +275,8 @@ InferReport run_infer(const InferOptions& o, RemoteBackend& backend) {
   train::AgileNet net = load_float_network(dir, c, d.classes);
   Decoders decoders(m);
 
-  // --n takes evenly spaced images of the split: data sets often store the test images sorted by
-  // class, so the first n would be a biased sample.
-  const size_t n = o.count > 0 ? std::min<size_t>(static_cast<size_t>(o.count), d.test.size()) : d.test.size();
-  std::vector<size_t> images(n);
-  for (size_t i = 0; i < n; ++i) images[i] = d.test[i * d.test.size() / n];
+  const std::vector<size_t> images = evenly_spaced(d.test, o.count);
+  const size_t n = images.size();
   const size_t classes = m.local.classes;
   static const char* kCodecs[] = {"raw", "lzw_fixed", "lzw_variable", "rans", "zstd", "gzip"};
   static const agn_codec kDeviceCodecs[] = {AGN_CODEC_RAW, AGN_CODEC_LZW_FIXED, AGN_CODEC_LZW_VARIABLE, AGN_CODEC_RANS};

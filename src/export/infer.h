@@ -70,6 +70,15 @@ struct InferReport {
   nlohmann::json to_json() const;
 };
 
+// The test images run_infer uses for `options` (`count` evenly spaced over the run's test split,
+// or all), as the device sees them (u8 HWC), with their labels: `agilenn mcu run` feeds the same
+// images to the firmware. Throws like run_infer for a missing export folder or data set.
+struct TestImages {
+  std::vector<std::vector<uint8_t>> images;
+  std::vector<int32_t> labels;
+};
+TestImages load_test_images(const InferOptions& options);
+
 // Runs the pipeline on `count` evenly spaced images of the run's test split. Throws
 // std::runtime_error naming the file for a missing or inconsistent export folder, and when a
 // codec's payload does not decode to the symbols it encoded.

@@ -17,7 +17,10 @@
 #include "codec/lzw.h"
 #include "codec/pack.h"
 #include "codec/rans.h"
+#include "common/byte_order.h"
 #include "host/file_io.h"
+#include "mcu/app_link.h"
+#include "mcu/bridge.h"
 #include "modelfile/random_model.h"
 #include "support/format_writers.h"
 #include "wire/wire.h"
@@ -210,6 +213,25 @@ void server_seeds(const fs::path& root) {
   seed(root, "server_datagram_fuzz", "single_sealed", sealed);
 }
 
+// Inputs for mcu_link_fuzz: [chunk seed] then a UART stream (text, a datagram frame, a send frame)
+// or a results file with two records of 10 classes.
+void mcu_seeds(const fs::path& root) {
+  Bytes uart = {7, 'b', 'o', 'o', 't', '\n'};
+  for (const Bytes& f : {agilenn::mcu::link_frame(AGN_LINK_DATAGRAM, symbols(80, 256, 3)),
+                         agilenn::mcu::link_frame(AGN_LINK_SEND, Bytes{1, 0, 0, 0})}) {
+    uart.insert(uart.end(), f.begin(), f.end());
+  }
+  seed(root, "mcu_link_fuzz", "uart", uart);
+  Bytes results(1 + AGN_APP_RESULTS_HEADER + 2 * (AGN_APP_RECORD_FIXED + 10), 0);
+  uint8_t* h = results.data() + 1;
+  agn_store_u32le(h, AGN_APP_RESULTS_MAGIC);
+  agn_store_u16le(h + 4, AGN_APP_RESULTS_VERSION);
+  agn_store_u16le(h + 6, 10);
+  agn_store_u16le(h + 8, AGN_APP_RECORD_FIXED + 10);
+  agn_store_u32le(h + AGN_APP_RESULTS_HEADER + AGN_APP_RECORD_FIXED + 10 + AGN_APP_REC_INDEX, 1);
+  seed(root, "mcu_link_fuzz", "results", results);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -223,6 +245,7 @@ int main(int argc, char** argv) {
     fs::create_directories(scratch);
     codec_seeds(root);
     server_seeds(root);
+    mcu_seeds(root);
     device_seeds(root);
     data_seeds(root, scratch);
     fs::remove_all(scratch);
