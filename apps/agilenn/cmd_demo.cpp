@@ -138,11 +138,11 @@ int run_demo(const DemoOptions& o) {
 
   stage(10, "offloading over UDP: server on loopback, device client through a 6 Mbps link with loss");
   {
-    server::ModelBackend backend(exporter::RemoteModel::load(ex.out));
+    server::ModelBackend remote_backend(exporter::RemoteModel::load(ex.out));
     server::ServeOptions serve;
     serve.stats_interval_s = 0;
     server::UdpServer udp_server(wire::resolve_ipv4("127.0.0.1", 0), wire::KeyStore::development(wire::development_key(ex.out)),
-                                 backend, serve);
+                                 remote_backend, serve);
     std::atomic<bool> stop{false};
     std::thread serving([&] { udp_server.run(stop); });
     RemoteInferArgs link;
