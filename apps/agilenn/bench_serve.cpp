@@ -32,7 +32,8 @@ namespace {
 
 struct BenchServeArgs {
   std::string model;          // --model: export folder
-  int devices = 32;           // --devices: simulated devices, each with one request in flight
+  int devices = 64;           // --devices: simulated devices, each with one request in flight; twice
+                              // the max batch, so one batch fills while the other runs
   double seconds = 5;         // --seconds: per configuration and round
   int rounds = 3;             // --rounds: batched and batch-1 runs, alternating
   int threads = 1;            // --threads: LibTorch intra-op threads

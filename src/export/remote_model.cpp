@@ -20,10 +20,10 @@ namespace {
 // The Remote NN for inference (the module's eval-mode function, rebuilt flat): every batch norm is
 // folded into the convolution before it (with s = gamma / sqrt(var + eps): w' = w * s,
 // b' = (b - mean) * s + beta; exact up to float rounding), ReLU6 is an in-place clamp, and activations are
-// channels-last. At batch 1 the time goes to per-operator overhead (~30-60 us per LibTorch call,
-// far more than the arithmetic of one 32x32 image), so fewer calls and no temporaries are what
-// make batch 1 cheap; at larger batches the arithmetic dominates and channels-last lets oneDNN
-// run the depthwise and 1x1 convolutions without reordering the activations.
+// channels-last. At batch 1 most of the time is per-operator overhead (tens of µs per LibTorch
+// call, more than most layers' arithmetic for one 32x32 image), so fewer calls and no temporaries
+// make batch 1 cheaper; at larger batches the arithmetic dominates and channels-last lets oneDNN
+// run the depthwise and 1x1 convolutions without reordering the activations (docs/wire.md).
 struct FoldedConv {
   torch::Tensor weight, bias;  // bias is undefined for a convolution with no batch norm after it
   int64_t stride = 1, padding = 0, groups = 1;
