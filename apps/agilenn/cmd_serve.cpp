@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "server/model_backend.h"
 #include "server/udp_server.h"
+#include "train/backend.h"
 #include "wire/host/keys.h"
 #include "wire/host/udp.h"
 
@@ -18,6 +19,7 @@ struct ServeArgs {
   std::string bind = "127.0.0.1";  // --bind: loopback unless told otherwise
   std::string keys;                // --keys FILE; none: the model's development key (loopback only)
   server::ServeOptions serve;      // limits and batching, defaults in server/*.h
+  int threads = 1;                 // --threads: LibTorch intra-op threads of the Remote NN
   bool json = false;
 };
 
@@ -38,12 +40,14 @@ int run_serve(const ServeArgs& a) {
   }
   wire::KeyStore keys = a.keys.empty() ? wire::KeyStore::development(wire::development_key(a.model))
                                        : wire::KeyStore::from_file(a.keys);
+  train::set_compute_threads(a.threads);
   server::ModelBackend backend(exporter::RemoteModel::load(a.model));
   const auto& m = backend.model();
   std::fprintf(stderr,
-               "serve: model %s (%d remote channels x %dx%d, %d levels, %d classes); max batch %d, max wait %.1f ms, "
+               "serve: model %s (%d remote channels x %dx%d, %d levels, %d classes); %d LibTorch thread(s), max batch %d, "
+               "max wait %.1f ms, "
                "max datagram %zu B, reassembly %zu B per device / %zu B total, timeout %.0f ms, %s\n",
-               a.model.c_str(), m.channels(), m.height(), m.width(), m.levels(), m.classes(), a.serve.batch.max_batch,
+               a.model.c_str(), m.channels(), m.height(), m.width(), m.levels(), m.classes(), a.threads, a.serve.batch.max_batch,
                a.serve.batch.max_wait_ms, a.serve.limits.max_datagram, a.serve.limits.device_bytes,
                a.serve.limits.total_bytes, a.serve.limits.reassembly_timeout_ms,
                keys.is_development() ? "development key" : (std::to_string(keys.size()) + " device keys").c_str());
@@ -95,6 +99,9 @@ void add_serve_command(CLI::App& root, int& exit_code) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--max-pending", b.max_pending, "Requests queued for the Remote NN; more are dropped as busy")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", args->threads,
+                  "LibTorch intra-op threads of the Remote NN (the receiving thread decodes requests besides)")
+      ->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--stats-interval-s", args->serve.stats_interval_s, "Stats line on stderr every this many seconds (0: only at exit)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_flag("--json", args->json,

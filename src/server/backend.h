@@ -1,6 +1,8 @@
-// What the server runs on complete requests: a batch of request messages in, one result each out.
-// The real backend decodes the stream, dequantises the symbols and runs the Remote NN
-// (torch_backend.h); tests use doubles. Called from the batcher's thread only.
+// What the server runs on complete requests: each request is prepared alone on the receiving
+// thread as soon as it is complete (the real backend decodes the stream there, while the Remote NN
+// runs the batch before on the batcher's thread), then batches of prepared requests go through
+// run() on the batcher's thread, one result each out. The real backend is ModelBackend
+// (model_backend.h); tests use doubles.
 #pragma once
 
 #include <cstdint>
@@ -19,9 +21,13 @@ struct BackendResult {
 class Backend {
  public:
   virtual ~Backend() = default;
-  // One result per request, in order. Each request is a whole request message (the 4-byte request
-  // header and the stream). A request that does not decode gets AGN_WIRE_REPLY_BAD_REQUEST and
-  // does not affect the others. Must not throw for bad input.
+  // Turns a whole request message (the 4-byte request header and the stream) into what run() takes
+  // for it, in place; work that needs no other request belongs here. The default keeps the
+  // message. Must not throw for bad input (a request that does not decode can become empty).
+  virtual void prepare(std::vector<uint8_t>& request) const { (void)request; }
+  // One result per request, in order; each request as prepare() left it. A request that does not
+  // decode gets AGN_WIRE_REPLY_BAD_REQUEST and does not affect the others. Must not throw for bad
+  // input.
   virtual std::vector<BackendResult> run(std::span<const std::span<const uint8_t>> requests) = 0;
 };
 

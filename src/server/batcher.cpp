@@ -14,9 +14,17 @@ Batcher::Batcher(Backend& backend, BatchOptions options, Done done)
 Batcher::~Batcher() { stop(); }
 
 bool Batcher::submit(Job& job) {
+  const auto full = [this] { return stopping_ || queue_.size() >= options_.max_pending; };
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= options_.max_pending) return false;
+    if (full()) return false;
+  }
+  std::vector<uint8_t> request = job.request;
+  backend_.prepare(request);  // outside the lock: the worker keeps taking batches meanwhile
+  {
+    std::lock_guard lock(mutex_);
+    if (full()) return false;
+    job.request = std::move(request);
     queue_.push_back(std::move(job));
   }
   ready_.notify_one();

@@ -32,7 +32,8 @@ class Batcher {
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
-  // Queues a job; false (and the job untouched) when max_pending are already waiting.
+  // Prepares the job's request on the calling thread (Backend::prepare) and queues it; false, with
+  // the request unprepared, when max_pending are already waiting or the batcher is stopping.
   bool submit(Job& job);
   // Runs what is queued, then stops the worker. Idempotent.
   void stop();

@@ -44,21 +44,20 @@ std::vector<uint8_t> ModelBackend::decode(std::span<const uint8_t> request) cons
   }
 }
 
-std::vector<BackendResult> ModelBackend::run(std::span<const std::span<const uint8_t>> requests) {
+std::vector<BackendResult> ModelBackend::run(std::span<const std::span<const uint8_t>> symbols) {
   const size_t per = model_.symbols_per_image();
   const size_t classes = static_cast<size_t>(model_.classes());
-  std::vector<BackendResult> results(requests.size());
+  std::vector<BackendResult> results(symbols.size());
   std::vector<size_t> valid;
   std::vector<uint8_t> batch;
-  batch.reserve(requests.size() * per);
-  for (size_t i = 0; i < requests.size(); ++i) {
-    const std::vector<uint8_t> symbols = decode(requests[i]);
-    if (symbols.empty()) {
+  batch.reserve(symbols.size() * per);
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    if (symbols[i].size() != per) {
       results[i].status = AGN_WIRE_REPLY_BAD_REQUEST;
       continue;
     }
     valid.push_back(i);
-    batch.insert(batch.end(), symbols.begin(), symbols.end());
+    batch.insert(batch.end(), symbols[i].begin(), symbols[i].end());
   }
   if (valid.empty()) return results;
   std::vector<float> logits;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <thread>
 
 #include "support/fake_backend.h"
 
@@ -108,6 +109,62 @@ TEST(Batcher, QueueIsBounded) {
   }
   EXPECT_LE(accepted, 3);  // at most one running and two waiting
   EXPECT_GE(accepted, 2);
+}
+
+// prepare() runs on the submitting thread, before the job queues; run() sees what it left.
+class PreparingBackend : public agilenn::server::Backend {
+ public:
+  void prepare(std::vector<uint8_t>& request) const override {
+    prepared_on.push_back(std::this_thread::get_id());
+    request.assign(1, static_cast<uint8_t>(request.size()));
+  }
+  std::vector<BackendResult> run(std::span<const std::span<const uint8_t>> requests) override {
+    ran_on = std::this_thread::get_id();
+    std::vector<BackendResult> out;
+    for (const auto& r : requests) out.push_back({AGN_WIRE_REPLY_OK, {static_cast<float>(r.size()), static_cast<float>(r[0])}});
+    return out;
+  }
+  mutable std::vector<std::thread::id> prepared_on;  // only the test's thread submits
+  std::thread::id ran_on;
+};
+
+TEST(Batcher, PreparesOnTheSubmittingThread) {
+  PreparingBackend backend;
+  std::vector<std::vector<float>> logits;
+  std::vector<size_t> sizes;
+  Batcher batcher(backend, {}, [&](std::vector<Job>& jobs, std::vector<BackendResult>& results) {
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      sizes.push_back(jobs[i].request.size());
+      logits.push_back(results[i].logits);
+    }
+  });
+  for (uint32_t s = 0; s < 3; ++s) {
+    Job j = job(s);
+    ASSERT_TRUE(batcher.submit(j));
+  }
+  batcher.stop();
+  ASSERT_EQ(backend.prepared_on.size(), 3u);
+  for (const auto& id : backend.prepared_on) EXPECT_EQ(id, std::this_thread::get_id());
+  EXPECT_NE(backend.ran_on, std::this_thread::get_id());
+  ASSERT_EQ(logits.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(sizes[i], 1u);  // the job carries the prepared request
+    EXPECT_EQ(logits[i], (std::vector<float>{1, AGN_WIRE_REQUEST_HEADER + 16}));
+  }
+}
+
+TEST(Batcher, RefusedJobIsNotPrepared) {
+  PreparingBackend backend;
+  BatchOptions options;
+  options.max_pending = 1;
+  options.max_wait_ms = 200;  // the first job waits in the queue, so the second finds it full
+  Batcher batcher(backend, options, [](std::vector<Job>&, std::vector<BackendResult>&) {});
+  Job first = job(1), second = job(2);
+  ASSERT_TRUE(batcher.submit(first));
+  const std::vector<uint8_t> request = second.request;
+  EXPECT_FALSE(batcher.submit(second));
+  EXPECT_EQ(second.request, request);
+  EXPECT_EQ(backend.prepared_on.size(), 1u);
 }
 
 }  // namespace
