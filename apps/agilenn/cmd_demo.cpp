@@ -1,7 +1,7 @@
 // agilenn demo: the whole chain on a default data set, one stage after another, with what each
 // stage produced: data, training, int8 export, the device runtime with the Remote NN in process,
-// the same over real UDP through an emulated lossy link to a server, and the Cortex-M7 firmware's
-// exact instruction counts in QEMU.
+// the same over real UDP through an emulated lossy link to a server, the Cortex-M7 firmware's
+// exact instruction counts in QEMU, and the firmware app end to end through the radio bridge.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -17,6 +17,7 @@
 #include "host/file_io.h"
 #include "infer_remote.h"
 #include "mcu/bench.h"
+#include "mcu_run.h"
 #include "server/model_backend.h"
 #include "server/udp_server.h"
 #include "train/backend.h"
@@ -36,6 +37,7 @@ struct DemoOptions {
   int64_t infer_images = 1000;      // --infer-images: test images through the in-process pipeline
   int64_t udp_images = 300;         // --udp-images: test images through the UDP server
   double link_loss = 0.05;          // --link-loss: datagram loss of the emulated link
+  int64_t mcu_images = 50;          // --mcu-images: test images through the firmware app in QEMU
   bool json = false;                // --json: the summary as one JSON object on stdout
 };
 
@@ -190,6 +192,20 @@ int run_demo(const DemoOptions& o) {
                  mb.firmware.string().c_str(), mb.plugin.string().c_str());
   }
 
+  stage(12, "the firmware app in QEMU: images in over semihosting, datagrams out over the UART to the radio bridge, "
+            "UDP to the server, the reply mixed on the device");
+  McuRunArgs app;
+  app.model = ex.out;
+  app.count = o.mcu_images;
+  if (std::filesystem::exists(app.firmware)) {
+    const McuRunReport r = run_firmware_app(app);
+    print_run_table(stderr, r.json);
+    if (!r.problem.empty()) throw std::runtime_error("mcu run: " + r.problem);
+    summary["mcu_run"] = r.json;
+  } else {
+    std::fprintf(stderr, "skipped: %s is missing; build the cortex-m7 preset (scripts/demo.sh does)\n", app.firmware.c_str());
+  }
+
   summary["total_s"] = seconds_since(demo_start);
   const std::filesystem::path summary_path = out / "demo.json";
   write_file_atomic(summary_path, summary.dump(2) + "\n");
@@ -210,6 +226,8 @@ void add_demo_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--agilenn-budget-s", o->agilenn_budget_s, "AgileNN training wall time")->capture_default_str();
   cmd->add_option("--infer-images", o->infer_images, "Test images through the in-process int8 pipeline")->capture_default_str();
   cmd->add_option("--udp-images", o->udp_images, "Test images sent to the UDP server")->capture_default_str();
+  cmd->add_option("--mcu-images", o->mcu_images, "Test images through the firmware app in QEMU (stage 12)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--link-loss", o->link_loss, "Datagram loss of the emulated link (a fraction)")
       ->check(CLI::Range(0.0, 0.9))->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the summary as one JSON object on stdout");

@@ -78,6 +78,40 @@ TEST(Trainer, SmokeRunLowersTheLossAndWritesTheRun) {
   EXPECT_DOUBLE_EQ(local_only.final_accuracy, local_only.local_accuracy);
 }
 
+// With --xai-every N only one step in N carries the XAI losses; the epoch's XAI figures are still
+// means over the XAI samples (scaled by N), so they estimate the same quantity as a run with XAI
+// on every step. Learning rate 0 and a frozen reference make every step's figures a function of
+// its batch alone, so the two runs differ only by which batches they sample (about 12 % noise
+// here; a missing scale would give a ratio of 1/4).
+TEST(Trainer, XaiEveryNKeepsTheXaiFiguresPerXaiSample) {
+  if (!cifar_available()) GTEST_SKIP() << "CIFAR-10 archive not present";
+  testing::TempDir dir;
+  TrainConfig c = smoke(dir.path() / "every1");
+  c.stage = "reference";
+  run_train(c);
+  fs::copy(dir / "every1", dir / "every4", fs::copy_options::recursive);
+  c.stage = "agilenn";
+  c.train_limit = 1024;
+  c.xai_samples = 0;
+  c.lr = 0;
+  c.reference_mode = "frozen";
+  run_train(c);
+  c.out = (dir / "every4").string();
+  c.xai_every = 4;
+  run_train(c);
+  const nlohmann::json every1 = metrics(dir / "every1", "agilenn").at(0);
+  const nlohmann::json every4 = metrics(dir / "every4", "agilenn").at(0);
+  for (const char* key : {"train_xai_correct", "train_skewness"}) {
+    const double a = every1.at(key).get<double>(), b = every4.at(key).get<double>();
+    EXPECT_GT(a, 0.0) << key;
+    EXPECT_LE(b, 1.0) << key;
+    EXPECT_GT(b / a, 0.6) << key << ": " << a << " vs " << b;
+    EXPECT_LT(b / a, 1.6) << key << ": " << a << " vs " << b;
+  }
+  c.xai_every = 0;
+  EXPECT_THAT(testing::error_message([&] { run_train(c); }), HasSubstr("--xai-every must be at least 1"));
+}
+
 TEST(Trainer, MissingCorruptOrMismatchedCheckpointsAreClearErrors) {
   if (!cifar_available()) GTEST_SKIP() << "CIFAR-10 archive not present";
   testing::TempDir dir;
@@ -104,6 +138,8 @@ TEST(Trainer, ConfigRoundTripsThroughJson) {
   TrainConfig c = TrainConfig::preset_values("paper");
   c.out = "x";
   c.remote_blocks = {2, 2, 2, 2, 2, 2, 2};
+  c.remote_strides = {1, 2, 1, 2, 1, 2, 1};
+  c.xai_every = 3;
   const TrainConfig back = config_from_json(to_json(c));
   EXPECT_EQ(to_json(back), to_json(c));
   EXPECT_THAT(testing::error_message([] { config_from_json({{"batch", "many"}}); }), HasSubstr("config field 'batch'"));
