@@ -87,44 +87,55 @@ struct Encoder {
   }
 };
 
-// Encodes one row's events last to first (the reverse of the order in rans.h).
-__attribute__((noinline)) agn_status encode_row(const agn_rans_model* m, unsigned channel,
-                                                const uint8_t* row, const uint8_t* up,
-                                                Encoder* e) {
-  const unsigned width = m->width;
-  const unsigned levels = m->levels;
-  const uint8_t* run_map = m->run_map + channel * AGN_RANS_RUN_CONTEXTS;
-  const uint8_t* value_map = m->value_map + channel * AGN_RANS_VALUE_CONTEXTS;
-  int p = prev_nonzero(row, (int)width);
-  if (p + 1 < (int)width) {
-    const unsigned ctx = run_context(row, up, (unsigned)(p + 1), width);
-    if (!e->put(m->run_start + run_map[ctx] * kRunTableBytes, AGN_RANS_RUN_END)) return AGN_ERR_NO_SPACE;
-  }
-  while (p >= 0) {
-    const int q = prev_nonzero(row, p);
-    const unsigned v = row[p];
-    if (v >= levels) return AGN_ERR_RANGE;
-    if (levels > 2) {
-      const uint8_t* table = m->value_start + value_map[value_context(row, up, (unsigned)p)] * levels;
-      if (!e->put(table, v - 1)) return AGN_ERR_NO_SPACE;
-    }
-    const unsigned start = (unsigned)(q + 1);
-    unsigned x0 = start;  // where the last run symbol starts: after the escapes
-    while ((unsigned)p - x0 >= AGN_RANS_RUN_ESCAPE) x0 += AGN_RANS_RUN_ESCAPE;
-    if (!e->put(m->run_start + run_map[run_context(row, up, x0, width)] * kRunTableBytes,
-                (unsigned)p - x0)) {
-      return AGN_ERR_NO_SPACE;
-    }
-    while (x0 > start) {
-      x0 -= AGN_RANS_RUN_ESCAPE;
-      if (!e->put(m->run_start + run_map[run_context(row, up, x0, width)] * kRunTableBytes,
-                  AGN_RANS_RUN_ESCAPE)) {
-        return AGN_ERR_NO_SPACE;
+// Encodes one channel's events last to first (the reverse of the order in rans.h), row by row
+// from the last. A function of its own so that the compiler keeps the loop's variables in
+// registers: it is the device's hot loop.
+__attribute__((noinline)) agn_status encode_channel(const agn_rans_model* m, unsigned channel,
+                                                    const uint8_t* plane, Encoder* state) {
+  Encoder enc = *state;  // a local copy stays in registers (byte stores may alias *state)
+  const agn_status status = [&]() -> agn_status {
+    Encoder* const e = &enc;
+    const unsigned width = m->width;
+    const unsigned levels = m->levels;
+    const uint8_t* run_map = m->run_map + channel * AGN_RANS_RUN_CONTEXTS;
+    const uint8_t* value_map = m->value_map + channel * AGN_RANS_VALUE_CONTEXTS;
+    const uint8_t* run_start = m->run_start;
+    const uint8_t* value_start = m->value_start;
+    for (unsigned y = m->height; y-- > 0;) {
+      const uint8_t* row = plane + (size_t)y * width;
+      const uint8_t* up = y > 0 ? row - width : nullptr;
+      int p = prev_nonzero(row, (int)width);
+      if (p + 1 < (int)width) {
+        const unsigned ctx = run_context(row, up, (unsigned)(p + 1), width);
+        if (!e->put(run_start + run_map[ctx] * kRunTableBytes, AGN_RANS_RUN_END)) return AGN_ERR_NO_SPACE;
+      }
+      while (p >= 0) {
+        const int q = prev_nonzero(row, p);
+        const unsigned v = row[p];
+        if (v >= levels) return AGN_ERR_RANGE;
+        if (levels > 2) {
+          const uint8_t* table = value_start + value_map[value_context(row, up, (unsigned)p)] * levels;
+          if (!e->put(table, v - 1)) return AGN_ERR_NO_SPACE;
+        }
+        const unsigned start = (unsigned)(q + 1);
+        unsigned x0 = start;  // where the last run symbol starts: after the escapes
+        while ((unsigned)p - x0 >= AGN_RANS_RUN_ESCAPE) x0 += AGN_RANS_RUN_ESCAPE;
+        if (!e->put(run_start + run_map[run_context(row, up, x0, width)] * kRunTableBytes, (unsigned)p - x0)) {
+          return AGN_ERR_NO_SPACE;
+        }
+        while (x0 > start) {
+          x0 -= AGN_RANS_RUN_ESCAPE;
+          if (!e->put(run_start + run_map[run_context(row, up, x0, width)] * kRunTableBytes, AGN_RANS_RUN_ESCAPE)) {
+            return AGN_ERR_NO_SPACE;
+          }
+        }
+        p = q;
       }
     }
-    p = q;
-  }
-  return AGN_OK;
+    return AGN_OK;
+  }();
+  *state = enc;
+  return status;
 }
 
 // Calls run(ctx, symbol) and value(ctx, symbol) for every event of one row, first to last.
@@ -425,13 +436,10 @@ extern "C" agn_status agn_rans_encode(const agn_rans_model* model, const uint8_t
   }
   *written = 0;
   Encoder e{AGN_RANS_STATE_LOW, out + out_cap, out};
-  const unsigned width = model->width;
+  const size_t plane = (size_t)model->height * model->width;
   for (unsigned c = model->channels; c-- > 0;) {
-    for (unsigned y = model->height; y-- > 0;) {
-      const uint8_t* row = symbols + ((size_t)c * model->height + y) * width;
-      const agn_status st = encode_row(model, c, row, y > 0 ? row - width : nullptr, &e);
-      if (st != AGN_OK) return st;
-    }
+    const agn_status st = encode_channel(model, c, symbols + c * plane, &e);
+    if (st != AGN_OK) return st;
   }
   if ((size_t)(e.p - out) < 4) return AGN_ERR_NO_SPACE;
   e.p -= 4;
