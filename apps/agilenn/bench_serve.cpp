@@ -43,28 +43,27 @@ struct BenchServeArgs {
   bool json = false;
 };
 
-// Requests whose symbols follow the export's per-channel rANS tables.
+// Requests of synthetic symbols as sparse as a feature map's (3 % nonzero, values uniform),
+// encoded with the export's rANS tables.
 std::vector<std::vector<uint8_t>> make_requests(const std::string& model_dir, const exporter::RemoteModel& m, int n) {
   const std::string path = model_dir + "/rans.bin";
   std::ifstream in(path, std::ios::binary);
   const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto model = std::make_unique<agn_rans_model>();
-  if (agn_rans_model_load(model.get(), bytes.data(), bytes.size()) != AGN_OK) {
+  agn_rans_model model;
+  if (agn_rans_model_load(&model, bytes.data(), bytes.size()) != AGN_OK) {
     throw std::runtime_error(path + ": not a valid rANS model (codec/rans.h)");
   }
-  const size_t plane = static_cast<size_t>(m.height()) * static_cast<size_t>(m.width());
   std::mt19937 rng(1);
+  std::bernoulli_distribution nonzero(0.03);
+  std::uniform_int_distribution<int> value(1, model.levels - 1);
   std::vector<std::vector<uint8_t>> requests;
   std::vector<uint8_t> symbols(m.symbols_per_image());
   for (int r = 0; r < n; ++r) {
-    for (size_t c = 0; c < static_cast<size_t>(m.channels()); ++c) {
-      std::discrete_distribution<int> pick(model->freq[c], model->freq[c] + model->levels);
-      for (size_t i = 0; i < plane; ++i) symbols[c * plane + i] = static_cast<uint8_t>(pick(rng));
-    }
-    std::vector<uint8_t> message(AGN_WIRE_REQUEST_HEADER + agn_rans_max_encoded_size(symbols.size(), model->scale_bits));
+    for (uint8_t& s : symbols) s = nonzero(rng) ? static_cast<uint8_t>(value(rng)) : 0;
+    std::vector<uint8_t> message(AGN_WIRE_REQUEST_HEADER + agn_rans_max_encoded_size(&model));
     agn_wire_request_header_write(AGN_WIRE_CODEC_RANS, message.data(), message.size());
     size_t written = 0;
-    if (agn_rans_encode(model.get(), symbols.data(), symbols.size(), plane, message.data() + AGN_WIRE_REQUEST_HEADER,
+    if (agn_rans_encode(&model, symbols.data(), symbols.size(), message.data() + AGN_WIRE_REQUEST_HEADER,
                         message.size() - AGN_WIRE_REQUEST_HEADER, &written) != AGN_OK) {
       throw std::runtime_error("rANS encoding of a synthetic request failed");
     }

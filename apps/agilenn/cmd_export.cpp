@@ -32,8 +32,9 @@ void print_table(std::FILE* f, const exporter::ExportReport& r) {
   for (const auto& t : r.ranges) {
     std::fprintf(f, "  %-8s %10.4f %10.4f %12.6g %6d\n", t.name.c_str(), t.min, t.max, t.scale, t.zero_point);
   }
-  std::fprintf(f, "  rANS tables from %lld training images: symbol entropy %.1f bytes per image\n",
-               static_cast<long long>(r.table_images), r.rans_entropy_bytes);
+  std::fprintf(f, "  rANS tables from %lld training images: %lld bytes, %.0f events and %.1f bytes of entropy per image\n",
+               static_cast<long long>(r.table_images), static_cast<long long>(r.rans_table_bytes), r.rans_events_per_image,
+               r.rans_entropy_bytes);
 }
 
 int run_export(const ExportArgs& a) {

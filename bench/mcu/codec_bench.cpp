@@ -22,6 +22,8 @@ uint8_t g_symbols[AGN_VECTOR_COUNT];
 uint8_t g_stream[4 + AGN_VECTOR_COUNT * 2];
 agn_lzw_encoder g_lzw;
 agn_rans_model g_rans;
+uint8_t g_sparse[AGN_VECTOR_COUNT];
+uint8_t g_rans_bytes[AGN_VECTOR_RANS_MODEL_SIZE];
 uint8_t g_message[AGN_WIRE_REQUEST_HEADER + AGN_VECTOR_RANS_SIZE];
 uint8_t g_datagrams[16][AGN_WIRE_DEFAULT_MAX_DATAGRAM];
 size_t g_datagram_sizes[16];
@@ -55,12 +57,10 @@ int check_datagrams(size_t fragments) {
 
 int main() {
   agn_vector_symbol_map(g_symbols);
-  agn_rans_model_init(&g_rans, AGN_VECTOR_LEVELS, AGN_VECTOR_CHANNELS, AGN_RANS_DEFAULT_SCALE_BITS);
-  for (unsigned c = 0; c < AGN_VECTOR_CHANNELS; ++c) {
-    uint32_t counts[AGN_VECTOR_LEVELS] = {};
-    for (size_t i = 0; i < AGN_VECTOR_PLANE; ++i) ++counts[g_symbols[c * AGN_VECTOR_PLANE + i]];
-    agn_rans_model_set_counts(&g_rans, c, counts);
-  }
+  // rANS codes the sparse map (like a real feature map, ~97 % zeros) with the fixed model.
+  agn_vector_sparse_map(g_sparse);
+  agn_vector_rans_model(g_rans_bytes);
+  agn_rans_model_load(&g_rans, g_rans_bytes, sizeof(g_rans_bytes));
 
   size_t sizes[4] = {};
   agn_status status[4] = {};
@@ -75,7 +75,7 @@ int main() {
   status[2] = agn_lzw_encode(&g_lzw, AGN_VECTOR_LEVELS, AGN_LZW_FIXED, g_symbols,
                              AGN_VECTOR_COUNT, g_stream, sizeof(g_stream), &sizes[2]);
   agn_stage_enter(kRans);
-  status[3] = agn_rans_encode(&g_rans, g_symbols, AGN_VECTOR_COUNT, AGN_VECTOR_PLANE,
+  status[3] = agn_rans_encode(&g_rans, g_sparse, AGN_VECTOR_COUNT,
                               g_message + AGN_WIRE_REQUEST_HEADER,
                               sizeof(g_message) - AGN_WIRE_REQUEST_HEADER, &sizes[3]);
   agn_stage_enter(kFraming);

@@ -94,17 +94,20 @@ int main() {
   }
   for (size_t i = 0; i < image_size; ++i) g_image[i] = static_cast<uint8_t>((i * 7 + (i / 97) * 13) & 0xFF);
   const agn_codec codec = g_model.rans != nullptr ? AGN_CODEC_RANS : AGN_CODEC_RAW;
-  const unsigned wire_codec = codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED;
-  const size_t max_payload = agn_runtime_max_payload(&g_model, codec);
+  // The payload buffer holds the raw packing: a rANS stream that would not fit in it (far more
+  // than a real map needs) is sent packed instead (runtime.h, agn_runtime_max_payload).
+  const size_t max_payload = agn_runtime_max_payload(&g_model, AGN_CODEC_RAW);
   if (max_payload > kPayloadCapacity) return fail("payload buffer too small", "");
+  const unsigned codecs = AGN_CODEC_BIT(codec) | AGN_CODEC_BIT(AGN_CODEC_RAW);
+  unsigned wire_codec = AGN_WIRE_CODEC_PACKED;
 
   size_t arena_used = 0;
   size_t payload = 0;
   for (unsigned t = 0; t < kTableCount; ++t) {
     size_t arena_size = 0;
-    agn_runtime_kernel_arena_size(&g_model, AGN_CODEC_BIT(codec), agn_kernel_tables[t].kernels, &arena_size);
+    agn_runtime_kernel_arena_size(&g_model, codecs, agn_kernel_tables[t].kernels, &arena_size);
     if (arena_size > kArenaCapacity ||
-        agn_runtime_init(&g_runtime, &g_model, AGN_CODEC_BIT(codec), agn_kernel_tables[t].kernels, g_arena, kArenaCapacity) !=
+        agn_runtime_init(&g_runtime, &g_model, codecs, agn_kernel_tables[t].kernels, g_arena, kArenaCapacity) !=
             AGN_OK) {
       return fail("runtime init: ", g_runtime.error);
     }
@@ -113,8 +116,13 @@ int main() {
     agn_runtime_set_stage_hook(&g_runtime, on_stage, nullptr);
     int8_t logits[256];
     const agn_status run = agn_runtime_run(&g_runtime, g_image, image_size, logits, sizeof(logits));
-    const agn_status enc = agn_runtime_encode(&g_runtime, codec, g_message + AGN_WIRE_REQUEST_HEADER,
-                                              max_payload, &payload);
+    agn_status enc = agn_runtime_encode(&g_runtime, codec, g_message + AGN_WIRE_REQUEST_HEADER, max_payload,
+                                        &payload);
+    wire_codec = codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED;
+    if (enc == AGN_ERR_NO_SPACE && codec == AGN_CODEC_RANS) {
+      enc = agn_runtime_encode(&g_runtime, AGN_CODEC_RAW, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload);
+      wire_codec = AGN_WIRE_CODEC_PACKED;
+    }
     agn_stage_enter(kOtherStage);
     if (run != AGN_OK || enc != AGN_OK) return fail("run or encode: ", g_runtime.error);
     const uint32_t crc = agn_crc32(g_message + AGN_WIRE_REQUEST_HEADER, payload);

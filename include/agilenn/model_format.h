@@ -54,8 +54,9 @@
 //        4: f32 alpha (final = alpha * local + (1 - alpha) * remote), in [0, 1]
 //        8: i8 thresholds[L-1], nondecreasing, pad4, f32 level_values[L] (the real value the
 //           server substitutes for each symbol). Size exactly 8 + pad4(L-1) + 4L.
-//   AGN_SECTION_RANS (5), optional: the bytes of agn_rans_model_save (codec/rans.h) for the
-//      C - k remote channels and L levels.
+//   AGN_SECTION_RANS (5), optional: a rANS model (codec/rans.h, version 2: context tables of
+//      zero-run events, written by agn_rans_model_build) for the C - k remote channels of the
+//      last layer's H x W map and L levels; its dimensions must match the model's.
 //   AGN_SECTION_METADATA (6), optional: UTF-8 text for host tools (the exporter writes JSON:
 //      run, data set, class names). The runtime does not read it.
 //

@@ -7,88 +7,263 @@
 
 namespace {
 
-constexpr unsigned kMinScaleBits = 8;
-constexpr unsigned kMaxScaleBits = 15;
 constexpr uint32_t kStateHigh = 1u << 31;  // x < kStateHigh always
-constexpr size_t kHeaderBytes = 12;
+constexpr size_t kHeaderBytes = 16;
 constexpr size_t kCrcBytes = 4;
+constexpr unsigned kRunTableBytes = AGN_RANS_RUN_SYMBOLS + 1;
+constexpr unsigned kLookahead = 8;  // columns of the row above a run context looks at
 
-bool valid_shape(unsigned levels, unsigned scale_bits) {
-  return levels >= 2 && levels <= AGN_RANS_MAX_LEVELS && scale_bits >= kMinScaleBits &&
-         scale_bits <= kMaxScaleBits;
+bool valid_dims(unsigned levels, unsigned channels, unsigned height, unsigned width) {
+  return levels >= 2 && levels <= AGN_RANS_MAX_LEVELS && channels >= 1 &&
+         channels <= AGN_RANS_MAX_CHANNELS && height >= 1 && height <= 0xFFFF && width >= 1 &&
+         width <= 0xFFFF;
 }
 
-// True if `count` symbols in planes of `plane_size` need no more channels than the model has.
-bool valid_layout(const agn_rans_model* model, size_t count, size_t plane_size) {
-  if (plane_size == 0) return false;
-  const size_t channels = count / plane_size + (count % plane_size != 0);
-  return channels <= model->channels;
+size_t map_symbols(const agn_rans_model* m) { return (size_t)m->channels * m->height * m->width; }
+
+// Run context of a run starting at column x0 (rans.h): `up` is row y-1 or null for y = 0.
+// Where the 8 columns fit in the row they are read as two little-endian words: the first nonzero
+// byte is the one holding the lowest set bit.
+inline unsigned run_context(const uint8_t* row, const uint8_t* up, unsigned x0, unsigned width) {
+  unsigned d = kLookahead;
+  if (up != nullptr) {
+    if (x0 + kLookahead <= width) {
+      const uint32_t w0 = agn_load_u32le(up + x0), w1 = agn_load_u32le(up + x0 + 4);
+      if (w0 != 0) {
+        d = (unsigned)__builtin_ctz(w0) >> 3;
+      } else if (w1 != 0) {
+        d = 4 + ((unsigned)__builtin_ctz(w1) >> 3);
+      }
+    } else {
+      for (unsigned i = 0; x0 + i < width; ++i) {
+        if (up[x0 + i] != 0) {
+          d = i;
+          break;
+        }
+      }
+    }
+  }
+  return 2 * d + (x0 > 0 && row[x0 - 1] != 0);
 }
 
-// One channel's coding tables, indexed by symbol, gathered so that the hot loop needs no
-// address arithmetic. With q = x / f the coding step x' = (q << scale_bits) + x % f + cum is
-// computed as x + q * (M - f) + cum (one multiply-accumulate).
-struct EncodeTables {
-  uint32_t x_max[AGN_RANS_MAX_LEVELS];  // x >= ((2^23 >> scale_bits) << 8) * f leaves [2^23, 2^31)
-  uint32_t freq[AGN_RANS_MAX_LEVELS];
-  uint32_t complement[AGN_RANS_MAX_LEVELS];  // M - f
-  uint32_t cum[AGN_RANS_MAX_LEVELS];
+inline unsigned value_context(const uint8_t* row, const uint8_t* up, unsigned p) {
+  const unsigned u = up != nullptr ? up[p] : 0;
+  const unsigned l = p > 0 ? row[p - 1] : 0;
+  return 4 * (u < 3 ? u : 3) + (l < 3 ? l : 3);
+}
+
+// Index of the last nonzero in row[0..p), or -1. Skips zeros eight bytes at a time.
+inline int prev_nonzero(const uint8_t* row, int p) {
+  while (p >= 8) {
+    uint32_t a, b;
+    memcpy(&a, row + p - 8, 4);
+    memcpy(&b, row + p - 4, 4);
+    if ((a | b) != 0) break;
+    p -= 8;
+  }
+  while (p > 0) {
+    if (row[--p] != 0) return p;
+  }
+  return -1;
+}
+
+// Encoder: state and output position, bytes go downwards and never below `lo`.
+struct Encoder {
+  uint32_t x;
+  uint8_t* p;
+  uint8_t* lo;
+  // Encodes symbol s of the table `start` (rans.h layout). False when the output is full.
+  inline bool put(const uint8_t* start, unsigned s) {
+    const uint32_t c = start[s];
+    const uint32_t f = (uint8_t)(start[s + 1] - c);
+    const uint32_t x_max = f << 23;
+    while (x >= x_max) {
+      if (p == lo) return false;
+      *--p = (uint8_t)x;
+      x >>= 8;
+    }
+    x += (x / f) * (256u - f) + c;
+    return true;
+  }
 };
 
-// Encodes the symbols [begin, end) from the last, updating the state *x and the output
-// position *p (bytes go downwards, never below `out`). A function of its own so that the
-// compiler keeps the loop's few variables in registers: it is the device's hot loop.
-__attribute__((noinline)) agn_status encode_plane(const EncodeTables* t, unsigned levels,
-                                                  const uint8_t* begin, const uint8_t* end,
-                                                  uint8_t* out, uint8_t** p, uint32_t* x) {
-  uint8_t* q_out = *p;
-  uint32_t state = *x;
-  agn_status status = AGN_OK;
-  for (const uint8_t* sp = end; sp != begin;) {
-    const unsigned s = *--sp;
-    if (s >= levels) {
-      status = AGN_ERR_RANGE;
-      break;
-    }
-    const uint32_t x_max = t->x_max[s];
-    if (state >= x_max) {
-      do {
-        if (q_out == out) {
-          *p = q_out;
+// Encodes one channel's events last to first (the reverse of the order in rans.h), row by row
+// from the last. A function of its own so that the compiler keeps the loop's variables in
+// registers: it is the device's hot loop.
+__attribute__((noinline)) agn_status encode_channel(const agn_rans_model* m, unsigned channel,
+                                                    const uint8_t* plane, Encoder* state) {
+  Encoder enc = *state;  // a local copy stays in registers (byte stores may alias *state)
+  const agn_status status = [&]() -> agn_status {
+    Encoder* const e = &enc;
+    const unsigned width = m->width;
+    const unsigned levels = m->levels;
+    const uint8_t* run_map = m->run_map + channel * AGN_RANS_RUN_CONTEXTS;
+    const uint8_t* value_map = m->value_map + channel * AGN_RANS_VALUE_CONTEXTS;
+    const uint8_t* run_start = m->run_start;
+    const uint8_t* value_start = m->value_start;
+    for (unsigned y = m->height; y-- > 0;) {
+      const uint8_t* row = plane + (size_t)y * width;
+      const uint8_t* up = y > 0 ? row - width : nullptr;
+      int p = prev_nonzero(row, (int)width);
+      if (p + 1 < (int)width) {
+        const unsigned ctx = run_context(row, up, (unsigned)(p + 1), width);
+        if (!e->put(run_start + run_map[ctx] * kRunTableBytes, AGN_RANS_RUN_END)) return AGN_ERR_NO_SPACE;
+      }
+      while (p >= 0) {
+        const int q = prev_nonzero(row, p);
+        const unsigned v = row[p];
+        if (v >= levels) return AGN_ERR_RANGE;
+        if (levels > 2) {
+          const uint8_t* table = value_start + value_map[value_context(row, up, (unsigned)p)] * levels;
+          if (!e->put(table, v - 1)) return AGN_ERR_NO_SPACE;
+        }
+        const unsigned start = (unsigned)(q + 1);
+        unsigned x0 = start;  // where the last run symbol starts: after the escapes
+        while ((unsigned)p - x0 >= AGN_RANS_RUN_ESCAPE) x0 += AGN_RANS_RUN_ESCAPE;
+        if (!e->put(run_start + run_map[run_context(row, up, x0, width)] * kRunTableBytes, (unsigned)p - x0)) {
           return AGN_ERR_NO_SPACE;
         }
-        *--q_out = (uint8_t)state;
-        state >>= 8;
-      } while (state >= x_max);
+        while (x0 > start) {
+          x0 -= AGN_RANS_RUN_ESCAPE;
+          if (!e->put(run_start + run_map[run_context(row, up, x0, width)] * kRunTableBytes, AGN_RANS_RUN_ESCAPE)) {
+            return AGN_ERR_NO_SPACE;
+          }
+        }
+        p = q;
+      }
     }
-    state += (state / t->freq[s]) * t->complement[s] + t->cum[s];
-  }
-  *p = q_out;
-  *x = state;
+    return AGN_OK;
+  }();
+  *state = enc;
   return status;
+}
+
+// Calls run(ctx, symbol) and value(ctx, symbol) for every event of one row, first to last.
+template <typename Run, typename Value>
+agn_status for_each_event(const uint8_t* row, const uint8_t* up, unsigned width, unsigned levels,
+                          Run run, Value value) {
+  unsigned x0 = 0;
+  while (x0 < width) {
+    unsigned p = x0;
+    while (p < width && row[p] == 0) ++p;
+    const unsigned ctx = run_context(row, up, x0, width);
+    if (p == width) {
+      run(ctx, AGN_RANS_RUN_END);
+      break;
+    }
+    if (p - x0 >= AGN_RANS_RUN_ESCAPE) {
+      run(ctx, AGN_RANS_RUN_ESCAPE);
+      x0 += AGN_RANS_RUN_ESCAPE;
+      continue;
+    }
+    run(ctx, p - x0);
+    if (row[p] >= levels) return AGN_ERR_RANGE;
+    value(value_context(row, up, p), row[p] - 1u);
+    x0 = p + 1;
+  }
+  return AGN_OK;
+}
+
+// A table's starts (rans.h layout) from n quantized frequencies.
+void write_table(const uint32_t* counts, unsigned n, uint8_t* out) {
+  if (n < 2) {  // L = 2: one value symbol, never coded
+    out[0] = 0;
+    out[1] = 0;
+    return;
+  }
+  uint16_t freqs[AGN_RANS_RUN_SYMBOLS];
+  agn_rans_quantize_freqs(counts, n, freqs);
+  unsigned c = 0;
+  for (unsigned s = 0; s < n; ++s) {
+    out[s] = (uint8_t)c;
+    c += freqs[s];
+  }
+  out[n] = 0;  // 256
+}
+
+bool valid_table(const uint8_t* t, unsigned n) {
+  if (t[0] != 0 || t[n] != 0) return false;
+  for (unsigned s = 1; s < n; ++s) {
+    if (t[s] <= t[s - 1]) return false;
+  }
+  return true;
+}
+
+// Builds one kind's tables and map: the counts of context k of channel c start at
+// counts + c * contexts * stride + k * stride (n of them). Writes the map (channels * contexts
+// bytes) and returns the number of tables written to `tables` (each n + 1 bytes), at most
+// AGN_RANS_MAX_TABLES.
+unsigned build_kind(const uint32_t* counts, unsigned stride, unsigned channels, unsigned contexts,
+                    unsigned n, uint32_t min_events, uint8_t* map, uint8_t* tables) {
+  const size_t channel_stride = (size_t)contexts * stride;
+  const unsigned bytes = n + 1;
+  uint32_t sum[AGN_RANS_RUN_SYMBOLS];
+  // Table 0: everything.
+  memset(sum, 0, sizeof sum);
+  for (unsigned c = 0; c < channels; ++c) {
+    for (unsigned k = 0; k < contexts; ++k) {
+      for (unsigned s = 0; s < n; ++s) sum[s] += counts[c * channel_stride + k * stride + s];
+    }
+  }
+  write_table(sum, n, tables);
+  unsigned count = 1;
+  // Channel tables, then context tables in order of events (largest first) while room is left.
+  uint8_t channel_table[AGN_RANS_MAX_CHANNELS];
+  for (unsigned c = 0; c < channels; ++c) {
+    memset(sum, 0, sizeof sum);
+    uint64_t total = 0;
+    for (unsigned k = 0; k < contexts; ++k) {
+      for (unsigned s = 0; s < n; ++s) {
+        sum[s] += counts[c * channel_stride + k * stride + s];
+        total += counts[c * channel_stride + k * stride + s];
+      }
+    }
+    channel_table[c] = 0;
+    if (total >= min_events && count < AGN_RANS_MAX_TABLES) {
+      write_table(sum, n, tables + count * bytes);
+      channel_table[c] = (uint8_t)count++;
+    }
+    for (unsigned k = 0; k < contexts; ++k) map[c * contexts + k] = channel_table[c];
+  }
+  for (;;) {
+    uint64_t best_total = 0;
+    unsigned best = 0;
+    for (unsigned i = 0; i < channels * contexts; ++i) {
+      const unsigned c = i / contexts, k = i % contexts;
+      if (map[i] != channel_table[c] || channel_table[c] == 0) continue;  // done, or no channel table
+      uint64_t total = 0;
+      for (unsigned s = 0; s < n; ++s) total += counts[c * channel_stride + k * stride + s];
+      if (total >= min_events && total > best_total) {
+        best_total = total;
+        best = i;
+      }
+    }
+    if (best_total == 0 || count >= AGN_RANS_MAX_TABLES) break;
+    const unsigned c = best / contexts, k = best % contexts;
+    write_table(counts + c * channel_stride + k * stride, n, tables + count * bytes);
+    map[best] = (uint8_t)count++;
+  }
+  return count;
 }
 
 }  // namespace
 
-extern "C" agn_status agn_rans_quantize_freqs(const uint32_t* counts, unsigned levels,
-                                              unsigned scale_bits, uint16_t* freqs) {
-  if (counts == nullptr || freqs == nullptr || !valid_shape(levels, scale_bits)) return AGN_ERR_ARG;
-  const uint32_t total_freq = 1u << scale_bits;
+extern "C" agn_status agn_rans_quantize_freqs(const uint32_t* counts, unsigned n, uint16_t* freqs) {
+  if (counts == nullptr || freqs == nullptr || n < 2 || n > AGN_RANS_RUN_SYMBOLS) return AGN_ERR_ARG;
+  const uint32_t total_freq = 1u << AGN_RANS_SCALE_BITS;
   uint64_t total = 0;
-  for (unsigned s = 0; s < levels; ++s) total += counts[s];
+  for (unsigned s = 0; s < n; ++s) total += counts[s];
 
   if (total == 0) {
-    for (unsigned s = 0; s < levels; ++s) {
-      freqs[s] = (uint16_t)(total_freq / levels + (s < total_freq % levels ? 1 : 0));
-    }
+    for (unsigned s = 0; s < n; ++s) freqs[s] = (uint16_t)(total_freq / n + (s < total_freq % n ? 1 : 0));
     return AGN_OK;
   }
 
   // Round to the nearest proportional value, at least 1, then fix the sum one step at a time.
   // Each step changes the symbol whose code-length change, count * log(f'/f), is cheapest,
-  // approximated by count / f to stay in integers. The sum is off by at most 1.5 * levels.
+  // approximated by count / f to stay in integers. The sum is off by at most 1.5 * n.
   uint32_t sum = 0;
-  for (unsigned s = 0; s < levels; ++s) {
+  for (unsigned s = 0; s < n; ++s) {
     uint64_t f = ((uint64_t)counts[s] * total_freq + total / 2) / total;
     if (f == 0) f = 1;
     freqs[s] = (uint16_t)f;
@@ -96,19 +271,19 @@ extern "C" agn_status agn_rans_quantize_freqs(const uint32_t* counts, unsigned l
   }
   while (sum > total_freq) {  // take 1 from the symbol with the smallest count / (f - 1)
     int best = -1;
-    for (unsigned s = 0; s < levels; ++s) {
+    for (unsigned s = 0; s < n; ++s) {
       if (freqs[s] <= 1) continue;
       if (best < 0 || (uint64_t)counts[s] * (uint64_t)(freqs[best] - 1) <
                           (uint64_t)counts[best] * (uint64_t)(freqs[s] - 1)) {
         best = (int)s;
       }
     }
-    --freqs[best];  // some f > 1 exists because sum > total_freq >= levels
+    --freqs[best];  // some f > 1 exists because sum > total_freq >= n
     --sum;
   }
   while (sum < total_freq) {  // give 1 to the symbol with the largest count / f
     unsigned best = 0;
-    for (unsigned s = 1; s < levels; ++s) {
+    for (unsigned s = 1; s < n; ++s) {
       if ((uint64_t)counts[s] * freqs[best] > (uint64_t)counts[best] * freqs[s]) best = s;
     }
     ++freqs[best];
@@ -117,69 +292,86 @@ extern "C" agn_status agn_rans_quantize_freqs(const uint32_t* counts, unsigned l
   return AGN_OK;
 }
 
-extern "C" agn_status agn_rans_model_init(agn_rans_model* model, unsigned levels, unsigned channels,
-                                          unsigned scale_bits) {
-  if (model == nullptr || !valid_shape(levels, scale_bits) || channels == 0 ||
-      channels > AGN_RANS_MAX_CHANNELS) {
+extern "C" agn_status agn_rans_counts_init(agn_rans_counts* counts, unsigned levels,
+                                           unsigned channels, unsigned height, unsigned width) {
+  if (counts == nullptr || !valid_dims(levels, channels, height, width)) return AGN_ERR_ARG;
+  memset(counts, 0, sizeof *counts);
+  counts->levels = (uint16_t)levels;
+  counts->channels = (uint16_t)channels;
+  counts->height = (uint16_t)height;
+  counts->width = (uint16_t)width;
+  return AGN_OK;
+}
+
+extern "C" agn_status agn_rans_counts_add(agn_rans_counts* counts, const uint8_t* symbols,
+                                          size_t count) {
+  if (counts == nullptr || symbols == nullptr ||
+      count != (size_t)counts->channels * counts->height * counts->width) {
     return AGN_ERR_ARG;
   }
-  memset(model, 0, sizeof(*model));
-  model->levels = (uint16_t)levels;
-  model->channels = (uint16_t)channels;
-  model->scale_bits = (uint16_t)scale_bits;
-  const uint32_t zeros[AGN_RANS_MAX_LEVELS] = {};
-  for (unsigned c = 0; c < channels; ++c) agn_rans_model_set_counts(model, c, zeros);
+  const unsigned width = counts->width;
+  for (unsigned c = 0; c < counts->channels; ++c) {
+    for (unsigned y = 0; y < counts->height; ++y) {
+      const uint8_t* row = symbols + ((size_t)c * counts->height + y) * width;
+      const agn_status st = for_each_event(
+          row, y > 0 ? row - width : nullptr, width, counts->levels,
+          [&](unsigned ctx, unsigned s) { ++counts->run[c][ctx][s]; },
+          [&](unsigned ctx, unsigned s) { ++counts->value[c][ctx][s]; });
+      if (st != AGN_OK) return st;
+    }
+  }
   return AGN_OK;
 }
 
-extern "C" agn_status agn_rans_model_set_freqs(agn_rans_model* model, unsigned channel,
-                                               const uint16_t* freqs) {
-  if (model == nullptr || freqs == nullptr || channel >= model->channels) return AGN_ERR_ARG;
-  uint32_t sum = 0;
-  for (unsigned s = 0; s < model->levels; ++s) {
-    if (freqs[s] == 0) return AGN_ERR_ARG;
-    sum += freqs[s];
+extern "C" size_t agn_rans_model_size(unsigned levels, unsigned channels, unsigned run_tables,
+                                      unsigned value_tables) {
+  return kHeaderBytes + (size_t)channels * (AGN_RANS_RUN_CONTEXTS + AGN_RANS_VALUE_CONTEXTS) +
+         (size_t)run_tables * kRunTableBytes + (size_t)value_tables * levels + kCrcBytes;
+}
+
+extern "C" size_t agn_rans_model_max_size(unsigned levels, unsigned channels) {
+  return agn_rans_model_size(levels, channels, AGN_RANS_MAX_TABLES, AGN_RANS_MAX_TABLES);
+}
+
+extern "C" agn_status agn_rans_model_build(const agn_rans_counts* counts, uint32_t min_events,
+                                           uint8_t* out, size_t out_cap, size_t* written) {
+  if (counts == nullptr || out == nullptr || written == nullptr ||
+      !valid_dims(counts->levels, counts->channels, counts->height, counts->width)) {
+    return AGN_ERR_ARG;
   }
-  if (sum != (1u << model->scale_bits)) return AGN_ERR_ARG;
-  uint16_t cum = 0;
-  for (unsigned s = 0; s < model->levels; ++s) {
-    model->freq[channel][s] = freqs[s];
-    model->cum[channel][s] = cum;
-    cum = (uint16_t)(cum + freqs[s]);
-  }
-  model->cum[channel][model->levels] = cum;
-  return AGN_OK;
-}
-
-extern "C" agn_status agn_rans_model_set_counts(agn_rans_model* model, unsigned channel,
-                                                const uint32_t* counts) {
-  if (model == nullptr) return AGN_ERR_ARG;
-  uint16_t freqs[AGN_RANS_MAX_LEVELS];
-  const agn_status st = agn_rans_quantize_freqs(counts, model->levels, model->scale_bits, freqs);
-  if (st != AGN_OK) return st;
-  return agn_rans_model_set_freqs(model, channel, freqs);
-}
-
-extern "C" size_t agn_rans_model_serialized_size(unsigned levels, unsigned channels) {
-  return kHeaderBytes + 2u * (size_t)channels * levels + kCrcBytes;
-}
-
-extern "C" agn_status agn_rans_model_save(const agn_rans_model* model, uint8_t* out, size_t out_cap,
-                                          size_t* written) {
-  if (model == nullptr || out == nullptr || written == nullptr) return AGN_ERR_ARG;
   *written = 0;
-  const size_t size = agn_rans_model_serialized_size(model->levels, model->channels);
+  const unsigned levels = counts->levels, channels = counts->channels;
+  // Tables are built on the stack first (~11 KiB: a host-side function), then laid out.
+  uint8_t run_map[AGN_RANS_MAX_CHANNELS * AGN_RANS_RUN_CONTEXTS];
+  uint8_t value_map[AGN_RANS_MAX_CHANNELS * AGN_RANS_VALUE_CONTEXTS];
+  uint8_t run_tables[AGN_RANS_MAX_TABLES * kRunTableBytes];
+  uint8_t value_tables[AGN_RANS_MAX_TABLES * AGN_RANS_MAX_LEVELS];
+  const unsigned r = build_kind(&counts->run[0][0][0], AGN_RANS_RUN_SYMBOLS, channels,
+                                AGN_RANS_RUN_CONTEXTS, AGN_RANS_RUN_SYMBOLS, min_events, run_map,
+                                run_tables);
+  const unsigned v = build_kind(&counts->value[0][0][0], AGN_RANS_MAX_LEVELS - 1, channels,
+                                AGN_RANS_VALUE_CONTEXTS, levels - 1, min_events, value_map,
+                                value_tables);
+  const size_t size = agn_rans_model_size(levels, channels, r, v);
   if (out_cap < size) return AGN_ERR_NO_SPACE;
   agn_store_u32le(out + 0, AGN_RANS_MODEL_MAGIC);
   agn_store_u16le(out + 4, AGN_RANS_MODEL_VERSION);
-  out[6] = (uint8_t)model->levels;  // 256 would not fit, but levels <= AGN_RANS_MAX_LEVELS
-  out[7] = (uint8_t)model->scale_bits;
-  agn_store_u16le(out + 8, model->channels);
-  agn_store_u16le(out + 10, 0);
+  out[6] = (uint8_t)levels;
+  out[7] = AGN_RANS_SCALE_BITS;
+  agn_store_u16le(out + 8, counts->channels);
+  agn_store_u16le(out + 10, counts->height);
+  agn_store_u16le(out + 12, counts->width);
+  out[14] = (uint8_t)r;
+  out[15] = (uint8_t)v;
   uint8_t* p = out + kHeaderBytes;
-  for (unsigned c = 0; c < model->channels; ++c) {
-    for (unsigned s = 0; s < model->levels; ++s, p += 2) agn_store_u16le(p, model->freq[c][s]);
-  }
+  memcpy(p, run_map, channels * AGN_RANS_RUN_CONTEXTS);
+  p += channels * AGN_RANS_RUN_CONTEXTS;
+  memcpy(p, value_map, channels * AGN_RANS_VALUE_CONTEXTS);
+  p += channels * AGN_RANS_VALUE_CONTEXTS;
+  memcpy(p, run_tables, r * kRunTableBytes);
+  p += r * kRunTableBytes;
+  memcpy(p, value_tables, v * levels);
+  p += v * levels;
   agn_store_u32le(p, agn_crc32(out, size - kCrcBytes));
   *written = size;
   return AGN_OK;
@@ -191,97 +383,140 @@ extern "C" agn_status agn_rans_model_load(agn_rans_model* model, const uint8_t* 
   if (agn_load_u32le(in) != AGN_RANS_MODEL_MAGIC) return AGN_ERR_FORMAT;
   if (agn_load_u16le(in + 4) != AGN_RANS_MODEL_VERSION) return AGN_ERR_FORMAT;
   const unsigned levels = in[6];
-  const unsigned scale_bits = in[7];
   const unsigned channels = agn_load_u16le(in + 8);
-  if (!valid_shape(levels, scale_bits) || channels == 0 || channels > AGN_RANS_MAX_CHANNELS ||
-      agn_load_u16le(in + 10) != 0) {
+  const unsigned height = agn_load_u16le(in + 10);
+  const unsigned width = agn_load_u16le(in + 12);
+  const unsigned r = in[14], v = in[15];
+  if (!valid_dims(levels, channels, height, width) || in[7] != AGN_RANS_SCALE_BITS || r == 0 ||
+      v == 0) {
     return AGN_ERR_FORMAT;
   }
-  const size_t expected = agn_rans_model_serialized_size(levels, channels);
+  const size_t expected = agn_rans_model_size(levels, channels, r, v);
   if (size < expected) return AGN_ERR_TRUNCATED;
   if (size > expected) return AGN_ERR_FORMAT;
   if (agn_crc32(in, expected - kCrcBytes) != agn_load_u32le(in + expected - kCrcBytes)) {
     return AGN_ERR_CHECKSUM;
   }
-  if (agn_rans_model_init(model, levels, channels, scale_bits) != AGN_OK) return AGN_ERR_FORMAT;
-  const uint8_t* p = in + kHeaderBytes;
-  for (unsigned c = 0; c < channels; ++c) {
-    uint16_t freqs[AGN_RANS_MAX_LEVELS];
-    for (unsigned s = 0; s < levels; ++s, p += 2) freqs[s] = agn_load_u16le(p);
-    if (agn_rans_model_set_freqs(model, c, freqs) != AGN_OK) return AGN_ERR_FORMAT;
+  model->levels = (uint16_t)levels;
+  model->channels = (uint16_t)channels;
+  model->height = (uint16_t)height;
+  model->width = (uint16_t)width;
+  model->run_tables = (uint16_t)r;
+  model->value_tables = (uint16_t)v;
+  model->run_map = in + kHeaderBytes;
+  model->value_map = model->run_map + channels * AGN_RANS_RUN_CONTEXTS;
+  model->run_start = model->value_map + channels * AGN_RANS_VALUE_CONTEXTS;
+  model->value_start = model->run_start + r * kRunTableBytes;
+  for (unsigned i = 0; i < channels * AGN_RANS_RUN_CONTEXTS; ++i) {
+    if (model->run_map[i] >= r) return AGN_ERR_FORMAT;
+  }
+  for (unsigned i = 0; i < channels * AGN_RANS_VALUE_CONTEXTS; ++i) {
+    if (model->value_map[i] >= v) return AGN_ERR_FORMAT;
+  }
+  for (unsigned t = 0; t < r; ++t) {
+    if (!valid_table(model->run_start + t * kRunTableBytes, AGN_RANS_RUN_SYMBOLS)) return AGN_ERR_FORMAT;
+  }
+  for (unsigned t = 0; t < v; ++t) {
+    if (!valid_table(model->value_start + t * levels, levels - 1)) return AGN_ERR_FORMAT;
   }
   return AGN_OK;
 }
 
-extern "C" size_t agn_rans_max_encoded_size(size_t count, unsigned scale_bits) {
-  // Each symbol costs at most log2(M / 1) = scale_bits bits plus a rounding loss below
-  // log2(1 + 2^-11) (x >= 2^11 * f before each step); count / 256 bytes cover that loss
-  // generously, the 4-byte state and one byte the partial-byte slack.
-  return 4 + (count / 8) * scale_bits + ((count % 8) * scale_bits + 7) / 8 + count / 256 + 1;
+extern "C" size_t agn_rans_max_encoded_size(const agn_rans_model* model) {
+  if (model == nullptr) return 0;
+  const size_t events = (size_t)model->channels * model->height * (2u * model->width + 1u);
+  return 5 + events + events / 256;
 }
 
 extern "C" agn_status agn_rans_encode(const agn_rans_model* model, const uint8_t* symbols,
-                                      size_t count, size_t plane_size, uint8_t* out,
-                                      size_t out_cap, size_t* written) {
-  if (model == nullptr || written == nullptr || out == nullptr ||
-      (count > 0 && symbols == nullptr) || !valid_layout(model, count, plane_size)) {
+                                      size_t count, uint8_t* out, size_t out_cap, size_t* written) {
+  if (model == nullptr || written == nullptr || out == nullptr || symbols == nullptr ||
+      count != map_symbols(model)) {
     return AGN_ERR_ARG;
   }
   *written = 0;
-  const unsigned scale_bits = model->scale_bits;
-  const unsigned levels = model->levels;
-  uint8_t* p = out + out_cap;
-  uint32_t x = AGN_RANS_STATE_LOW;
-  // Channel by channel from the last, with the channel's tables gathered first.
-  EncodeTables tables;
-  const size_t channels = count / plane_size + (count % plane_size != 0);
-  for (size_t c = channels; c-- > 0;) {
-    for (unsigned s = 0; s < levels; ++s) {
-      const uint32_t f = model->freq[c][s];
-      tables.x_max[s] = f << (31 - scale_bits);
-      tables.freq[s] = f;
-      tables.complement[s] = (1u << scale_bits) - f;
-      tables.cum[s] = model->cum[c][s];
-    }
-    const uint8_t* begin = symbols + c * plane_size;
-    const uint8_t* end = c + 1 == channels ? symbols + count : begin + plane_size;
-    const agn_status status = encode_plane(&tables, levels, begin, end, out, &p, &x);
-    if (status != AGN_OK) return status;
+  Encoder e{AGN_RANS_STATE_LOW, out + out_cap, out};
+  const size_t plane = (size_t)model->height * model->width;
+  for (unsigned c = model->channels; c-- > 0;) {
+    const agn_status st = encode_channel(model, c, symbols + c * plane, &e);
+    if (st != AGN_OK) return st;
   }
-  if ((size_t)(p - out) < 4) return AGN_ERR_NO_SPACE;
-  p -= 4;
-  agn_store_u32le(p, x);
-  const size_t size = (size_t)(out + out_cap - p);
-  memmove(out, p, size);
+  if ((size_t)(e.p - out) < 4) return AGN_ERR_NO_SPACE;
+  e.p -= 4;
+  agn_store_u32le(e.p, e.x);
+  const size_t size = (size_t)(out + out_cap - e.p);
+  memmove(out, e.p, size);
   *written = size;
   return AGN_OK;
 }
 
-extern "C" agn_status agn_rans_decode(const agn_rans_model* model, const uint8_t* in, size_t size,
-                                      size_t plane_size, uint8_t* symbols, size_t count) {
-  if (model == nullptr || (size > 0 && in == nullptr) || (count > 0 && symbols == nullptr) ||
-      !valid_layout(model, count, plane_size)) {
-    return AGN_ERR_ARG;
-  }
-  if (size < 4) return AGN_ERR_TRUNCATED;
-  uint32_t x = agn_load_u32le(in);
-  if (x < AGN_RANS_STATE_LOW || x >= kStateHigh) return AGN_ERR_CORRUPT;
-  size_t pos = 4;
-  const unsigned scale_bits = model->scale_bits;
-  const uint32_t mask = (1u << scale_bits) - 1u;
-  for (size_t j = 0; j < count; ++j) {
-    const size_t channel = j / plane_size;
-    const uint16_t* cum = model->cum[channel];
-    const uint32_t slot = x & mask;
-    unsigned s = 0;
-    while (cum[s + 1] <= slot) ++s;  // cum[levels] = M > slot stops it
-    symbols[j] = (uint8_t)s;
-    x = model->freq[channel][s] * (x >> scale_bits) + slot - cum[s];
+namespace {
+
+struct Decoder {
+  uint32_t x;
+  const uint8_t* in;
+  size_t pos, size;
+  // Decodes one symbol of table `start` with n symbols into *s.
+  agn_status get(const uint8_t* start, unsigned n, unsigned* s) {
+    const uint32_t slot = x & 0xFFu;
+    unsigned k = 0;
+    while (k + 1 < n && start[k + 1] <= slot) ++k;
+    const uint32_t f = (uint8_t)(start[k + 1] - start[k]);
+    x = f * (x >> 8) + slot - start[k];
     while (x < AGN_RANS_STATE_LOW) {
       if (pos == size) return AGN_ERR_TRUNCATED;
       x = (x << 8) | in[pos++];
     }
+    *s = k;
+    return AGN_OK;
   }
-  if (x != AGN_RANS_STATE_LOW || pos != size) return AGN_ERR_CORRUPT;
+};
+
+}  // namespace
+
+extern "C" agn_status agn_rans_decode(const agn_rans_model* model, const uint8_t* in, size_t size,
+                                      uint8_t* symbols, size_t count) {
+  if (model == nullptr || (size > 0 && in == nullptr) || symbols == nullptr ||
+      count != map_symbols(model)) {
+    return AGN_ERR_ARG;
+  }
+  if (size < 4) return AGN_ERR_TRUNCATED;
+  Decoder d{agn_load_u32le(in), in, 4, size};
+  if (d.x < AGN_RANS_STATE_LOW || d.x >= kStateHigh) return AGN_ERR_CORRUPT;
+  const unsigned width = model->width, levels = model->levels;
+  for (unsigned c = 0; c < model->channels; ++c) {
+    const uint8_t* run_map = model->run_map + c * AGN_RANS_RUN_CONTEXTS;
+    const uint8_t* value_map = model->value_map + c * AGN_RANS_VALUE_CONTEXTS;
+    for (unsigned y = 0; y < model->height; ++y) {
+      uint8_t* row = symbols + ((size_t)c * model->height + y) * width;
+      const uint8_t* up = y > 0 ? row - width : nullptr;
+      unsigned x0 = 0;
+      while (x0 < width) {
+        unsigned r;
+        agn_status st = d.get(model->run_start + run_map[run_context(row, up, x0, width)] * kRunTableBytes,
+                              AGN_RANS_RUN_SYMBOLS, &r);
+        if (st != AGN_OK) return st;
+        if (r == AGN_RANS_RUN_END) {
+          memset(row + x0, 0, width - x0);
+          break;
+        }
+        if (x0 + r >= width) return AGN_ERR_CORRUPT;  // an escape or run must end inside the row
+        memset(row + x0, 0, r);
+        if (r == AGN_RANS_RUN_ESCAPE) {
+          x0 += r;
+          continue;
+        }
+        const unsigned p = x0 + r;
+        unsigned v = 0;
+        if (levels > 2) {
+          st = d.get(model->value_start + value_map[value_context(row, up, p)] * levels, levels - 1, &v);
+          if (st != AGN_OK) return st;
+        }
+        row[p] = (uint8_t)(v + 1);
+        x0 = p + 1;
+      }
+    }
+  }
+  if (d.x != AGN_RANS_STATE_LOW || d.pos != size) return AGN_ERR_CORRUPT;
   return AGN_OK;
 }

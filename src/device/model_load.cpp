@@ -322,12 +322,18 @@ agn_status Loader::read_split(Span s) {
 
 agn_status Loader::read_rans(Span s) {
   const unsigned remote = m_->feature_channels - m_->k;
-  // rANS model header: u32 magic, u16 version, u8 levels, u8 scale_bits, u16 channels, ...
-  if (s.size < 12 || s.data[6] != m_->levels || agn_load_u16le(s.data + 8) != remote ||
-      s.size != agn_rans_model_serialized_size(m_->levels, remote)) {
-    msg_ << "RANS section: " << s.size << " bytes, expected a rANS model of " << unsigned{m_->levels}
-         << " levels and " << remote << " channels (" << agn_rans_model_serialized_size(m_->levels, remote)
-         << " bytes)";
+  agn_rans_model rans;
+  const agn_status st = agn_rans_model_load(&rans, s.data, s.size);
+  if (st != AGN_OK) {
+    msg_ << "RANS section: not a rANS model (" << agn_status_str(st) << ")";
+    return AGN_ERR_CORRUPT;
+  }
+  if (rans.levels != m_->levels || rans.channels != remote || rans.height != m_->feature_height ||
+      rans.width != m_->feature_width) {
+    msg_ << "RANS section: tables for " << unsigned{rans.channels} << "x" << unsigned{rans.height} << "x"
+         << unsigned{rans.width} << " maps of " << unsigned{rans.levels} << " levels, the model has " << remote
+         << "x" << unsigned{m_->feature_height} << "x" << unsigned{m_->feature_width} << " of "
+         << unsigned{m_->levels};
     return AGN_ERR_CORRUPT;
   }
   m_->rans = s.data;

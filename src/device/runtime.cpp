@@ -11,7 +11,7 @@ using agilenn::device::Message;
 
 namespace {
 
-static_assert(alignof(agn_lzw_encoder) <= 4 && alignof(agn_rans_model) <= 4, "arena parts are 4-byte aligned");
+static_assert(alignof(agn_lzw_encoder) <= 4, "arena parts are 4-byte aligned");
 
 size_t pad4(size_t n) { return (n + 3) & ~size_t{3}; }
 
@@ -48,9 +48,6 @@ Layout plan(const agn_model* m, unsigned codecs, const agn_kernel_table* kernels
   size_t codec_bytes = 0;
   if (codecs & (AGN_CODEC_BIT(AGN_CODEC_LZW_FIXED) | AGN_CODEC_BIT(AGN_CODEC_LZW_VARIABLE))) {
     codec_bytes = sizeof(agn_lzw_encoder);
-  }
-  if ((codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) && sizeof(agn_rans_model) > codec_bytes) {
-    codec_bytes = sizeof(agn_rans_model);
   }
   p.codec = shared;
   const size_t codec_end = shared + pad4(codec_bytes);
@@ -192,8 +189,7 @@ extern "C" agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, 
     kernels->prepare(model, rt->kernel_state);
   }
   if (codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) {
-    const agn_status st =
-        agn_rans_model_load(static_cast<agn_rans_model*>(rt->codec_state), model->rans, model->rans_size);
+    const agn_status st = agn_rans_model_load(&rt->rans, model->rans, model->rans_size);
     if (st != AGN_OK) {
       msg << "RANS section: " << agn_status_str(st);
       rt->model = nullptr;
@@ -257,8 +253,12 @@ extern "C" size_t agn_runtime_max_payload(const agn_model* m, agn_codec codec) {
     case AGN_CODEC_RAW: return agn_pack_size_bytes(m->symbol_count, m->levels);
     case AGN_CODEC_LZW_FIXED:
     case AGN_CODEC_LZW_VARIABLE: return agn_lzw_max_encoded_size(m->symbol_count, m->levels);
-    // Byte 7 of the rANS model is its scale_bits (codec/rans.h).
-    case AGN_CODEC_RANS: return m->rans != nullptr ? agn_rans_max_encoded_size(m->symbol_count, m->rans[7]) : 0;
+    case AGN_CODEC_RANS: {
+      agn_rans_model rans;
+      return m->rans != nullptr && agn_rans_model_load(&rans, m->rans, m->rans_size) == AGN_OK
+                 ? agn_rans_max_encoded_size(&rans)
+                 : 0;
+    }
   }
   return 0;
 }
@@ -291,16 +291,9 @@ extern "C" agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8
                           codec == AGN_CODEC_LZW_FIXED ? AGN_LZW_FIXED : AGN_LZW_VARIABLE, rt->symbols,
                           m->symbol_count, out, out_cap, written);
       break;
-    case AGN_CODEC_RANS: {
-      // The extractor shares this memory, so parse the (already validated) tables again.
-      auto* model = static_cast<agn_rans_model*>(rt->codec_state);
-      st = agn_rans_model_load(model, m->rans, m->rans_size);
-      if (st == AGN_OK) {
-        st = agn_rans_encode(model, rt->symbols, m->symbol_count, size_t{m->feature_height} * m->feature_width,
-                             out, out_cap, written);
-      }
+    case AGN_CODEC_RANS:
+      st = agn_rans_encode(&rt->rans, rt->symbols, m->symbol_count, out, out_cap, written);
       break;
-    }
   }
   ticker.mark(&rt->ticks.encode);
   if (st != AGN_OK) msg << "encoding failed: " << agn_status_str(st);

@@ -10,8 +10,8 @@
 //      a. while running the extractor: pooling sums (int32[k]), pooled values (int8[k]), for each
 //         layer a ring of `kernel` input rows (in_width * in_channels bytes each), and one
 //         feature-map row (feature_width * C bytes). The full H x W x C map is never held.
-//      b. while encoding: the codec state (agn_lzw_encoder, or the agn_rans_model parsed from the
-//         RANS section), the larger of those the chosen codecs need.
+//      b. while encoding with LZW: the agn_lzw_encoder. (rANS needs no arena: its tables are read
+//         in place from the model's RANS section.)
 //
 // Streaming: every layer emits output row r as soon as its last input row has arrived, straight
 // into the next layer's ring; rows of the last layer feed the split (pooling sums + symbols).
@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec/rans.h"
 #include "common/status.h"
 #include "device/device_model.h"
 #include "device/kernels/kernels.h"
@@ -76,7 +77,8 @@ typedef struct agn_runtime {
   int8_t* pooled;
   int8_t* rings[AGN_MODEL_MAX_LAYERS];
   int8_t* feature_row;
-  void* codec_state;
+  void* codec_state;     // the LZW encoder's state (arena)
+  agn_rans_model rans;   // a view of the model's RANS section, parsed at init
   void* kernel_state;  // null if the kernel table has none
   uint16_t next_row[AGN_MODEL_MAX_LAYERS];  // next output row of each layer during a run
   int has_symbols;
@@ -126,7 +128,10 @@ const uint8_t* agn_runtime_symbols(const agn_runtime* runtime);
 agn_status agn_runtime_encode(agn_runtime* runtime, agn_codec codec, uint8_t* out, size_t out_cap,
                               size_t* written);
 
-// Largest payload `codec` can produce for this model (a safe out_cap).
+// Largest payload `codec` can produce for this model (a safe out_cap). For rANS that worst case
+// (codec/rans.h agn_rans_max_encoded_size) is about 2 bytes per symbol, far above real maps: a
+// device may pass a smaller buffer (e.g. the raw packing's size) and send the symbols packed
+// when agn_runtime_encode answers AGN_ERR_NO_SPACE.
 size_t agn_runtime_max_payload(const agn_model* model, agn_codec codec);
 
 #ifdef __cplusplus

@@ -312,15 +312,18 @@ QuantizedNetwork quantize_network(train::AgileNet& net, const train::RunData& d,
 
 RansTables learn_rans_tables(const modelfile::ModelSpec& spec, const data::ImageSet& set, const std::vector<size_t>& images) {
   const LayerSpec& last = spec.layers.back();
-  const size_t remote = static_cast<size_t>(last.out_channels - spec.split.k);
-  const size_t plane = static_cast<size_t>(last.out_height * last.out_width);
-  const size_t levels = static_cast<size_t>(spec.split.levels);
-  if (levels > AGN_RANS_MAX_LEVELS || remote > AGN_RANS_MAX_CHANNELS) {
-    throw std::invalid_argument("rANS tables: " + std::to_string(remote) + " channels of " + std::to_string(levels) +
-                                " levels exceed the coder's limits");
-  }
+  const unsigned remote = static_cast<unsigned>(last.out_channels - spec.split.k);
+  const unsigned levels = static_cast<unsigned>(spec.split.levels);
   const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-  std::vector<std::vector<uint32_t>> partial(threads, std::vector<uint32_t>(remote * levels, 0));
+  std::vector<std::unique_ptr<agn_rans_counts>> partial;
+  for (unsigned t = 0; t < threads; ++t) {
+    partial.push_back(std::make_unique<agn_rans_counts>());
+    if (agn_rans_counts_init(partial.back().get(), levels, remote, static_cast<unsigned>(last.out_height),
+                             static_cast<unsigned>(last.out_width)) != AGN_OK) {
+      throw std::invalid_argument("rANS tables: " + std::to_string(remote) + " channels of " + std::to_string(levels) +
+                                  " levels exceed the coder's limits (codec/rans.h)");
+    }
+  }
   {
     Progress bar("rANS tables", images.size(), "img");
     std::vector<std::thread> pool;
@@ -328,40 +331,48 @@ RansTables learn_rans_tables(const modelfile::ModelSpec& spec, const data::Image
       pool.emplace_back([&, t] {
         for (size_t i = t; i < images.size(); i += threads) {
           const Simulation sim = simulate(spec, device_image(set, images[i]).data());
-          for (size_t s = 0; s < sim.symbols.size(); ++s) ++partial[t][(s / plane) * levels + sim.symbols[s]];
+          agn_rans_counts_add(partial[t].get(), sim.symbols.data(), sim.symbols.size());  // symbols < levels
           bar.add();
         }
       });
     }
     for (auto& th : pool) th.join();
   }
-  RansTables r;
-  r.counts.assign(remote, std::vector<uint32_t>(levels, 0));
-  for (const auto& p : partial) {
-    for (size_t i = 0; i < p.size(); ++i) r.counts[i / levels][i % levels] += p[i];
-  }
-  auto model = std::make_unique<agn_rans_model>();
-  if (agn_rans_model_init(model.get(), static_cast<unsigned>(levels), static_cast<unsigned>(remote), AGN_RANS_DEFAULT_SCALE_BITS) !=
-      AGN_OK) {
-    throw std::runtime_error("rANS tables: cannot initialise the model");
-  }
-  double bits = 0;
-  for (size_t c = 0; c < remote; ++c) {
-    if (agn_rans_model_set_counts(model.get(), static_cast<unsigned>(c), r.counts[c].data()) != AGN_OK) {
-      throw std::runtime_error("rANS tables: bad counts for channel " + std::to_string(c));
+  agn_rans_counts& counts = *partial[0];
+  for (unsigned t = 1; t < threads; ++t) {
+    for (unsigned c = 0; c < remote; ++c) {
+      for (unsigned k = 0; k < AGN_RANS_RUN_CONTEXTS; ++k) {
+        for (unsigned s = 0; s < AGN_RANS_RUN_SYMBOLS; ++s) counts.run[c][k][s] += partial[t]->run[c][k][s];
+      }
+      for (unsigned k = 0; k < AGN_RANS_VALUE_CONTEXTS; ++k) {
+        for (unsigned s = 0; s + 1 < levels; ++s) counts.value[c][k][s] += partial[t]->value[c][k][s];
+      }
     }
+  }
+  // Ideal cost of the events under their full contexts (before merging and 8-bit frequencies).
+  double bits = 0, events = 0;
+  auto add_entropy = [&](const uint32_t* n, unsigned size) {
     double total = 0;
-    for (uint32_t n : r.counts[c]) total += n;
-    for (uint32_t n : r.counts[c]) {
-      if (n > 0) bits -= n * std::log2(n / total);
+    for (unsigned s = 0; s < size; ++s) total += n[s];
+    events += total;
+    for (unsigned s = 0; s < size; ++s) {
+      if (n[s] > 0 && size > 1) bits -= n[s] * std::log2(n[s] / total);
     }
+  };
+  for (unsigned c = 0; c < remote; ++c) {
+    for (unsigned k = 0; k < AGN_RANS_RUN_CONTEXTS; ++k) add_entropy(counts.run[c][k], AGN_RANS_RUN_SYMBOLS);
+    for (unsigned k = 0; k < AGN_RANS_VALUE_CONTEXTS; ++k) add_entropy(counts.value[c][k], levels - 1);
   }
-  r.entropy_bytes = images.empty() ? 0 : bits / 8.0 / static_cast<double>(images.size());
-  r.model.resize(agn_rans_model_serialized_size(static_cast<unsigned>(levels), static_cast<unsigned>(remote)));
+  RansTables r;
+  const double n = images.empty() ? 1.0 : static_cast<double>(images.size());
+  r.entropy_bytes = bits / 8.0 / n;
+  r.events_per_image = events / n;
+  r.model.resize(agn_rans_model_max_size(levels, remote));
   size_t written = 0;
-  if (agn_rans_model_save(model.get(), r.model.data(), r.model.size(), &written) != AGN_OK || written != r.model.size()) {
-    throw std::runtime_error("rANS tables: cannot serialise the model");
+  if (agn_rans_model_build(&counts, kRansMinEvents, r.model.data(), r.model.size(), &written) != AGN_OK) {
+    throw std::runtime_error("rANS tables: cannot build the model");
   }
+  r.model.resize(written);
   return r;
 }
 
@@ -392,7 +403,9 @@ nlohmann::json ExportReport::to_json() const {
           {"input_zero_point", input_zero_point},
           {"calibration", {{"images", calibration_images}, {"source", "training split, first images of the run's shuffled order"},
                            {"statistic", "min/max"}, {"ranges", ranges_j}}},
-          {"rans", {{"images", table_images}, {"scale_bits", AGN_RANS_DEFAULT_SCALE_BITS}, {"entropy_bytes", rans_entropy_bytes}}},
+          {"rans", {{"images", table_images}, {"scale_bits", AGN_RANS_SCALE_BITS}, {"min_events", kRansMinEvents},
+                    {"table_bytes", rans_table_bytes}, {"events_per_image", rans_events_per_image},
+                    {"entropy_bytes", rans_entropy_bytes}}},
           {"golden_images", golden_images},
           {"layers", layers_j},
           {"macs", macs},
@@ -463,6 +476,8 @@ ExportReport run_export(const ExportOptions& o) {
   r.table_images = static_cast<int64_t>(table_idx.size());
   r.golden_images = static_cast<int64_t>(golden.size());
   r.rans_entropy_bytes = tables.entropy_bytes;
+  r.rans_events_per_image = tables.events_per_image;
+  r.rans_table_bytes = static_cast<int64_t>(tables.model.size());
   r.ranges = q.ranges;
   static const char* kNames[] = {"dw1", "pw1", "dw2", "pw2"};
   for (size_t i = 0; i < q.spec.layers.size(); ++i) {

@@ -19,8 +19,8 @@
 //   5. Calibration: every activation range is the minimum and maximum over the calibration
 //      images (the first N images of the run's shuffled training split, not augmented), widened
 //      to contain 0 (TFLite's post-training default).
-//   6. rANS tables: per remote channel, the symbol counts of the int8 simulation over the
-//      training split (codec/rans.h, 12-bit frequencies).
+//   6. rANS tables: context tables of zero-run events (codec/rans.h, 8-bit frequencies) counted
+//      on the int8 simulation's symbols over the training split.
 //
 // An export folder holds:
 //   model.agnm            the device model file (include/agilenn/model_format.h)
@@ -76,12 +76,17 @@ QuantizedNetwork quantize_network(train::AgileNet& net, const train::RunData& d,
 // (greyscale images repeat their channel).
 std::vector<uint8_t> device_image(const data::ImageSet& set, size_t i);
 
-// Per remote channel symbol counts of the int8 simulation over `images` of `set`, and the rANS
-// model they make (agn_rans_model_save bytes, 12-bit frequencies).
+// A context of the rANS model (codec/rans.h) gets a table of its own when the training images
+// give it at least this many events, else it shares its channel's (or all channels') table.
+constexpr uint32_t kRansMinEvents = 256;
+
+// The rANS model (codec/rans.h agn_rans_model_build bytes: zero-run events, context tables with
+// 8-bit frequencies) learned from the events of the int8 simulation's symbols over `images` of
+// `set`.
 struct RansTables {
-  std::vector<std::vector<uint32_t>> counts;  // [C - k][L]
   std::vector<uint8_t> model;
-  double entropy_bytes = 0;  // the counts' empirical entropy, bytes per image
+  double entropy_bytes = 0;     // the events' empirical entropy under their full contexts, bytes per image
+  double events_per_image = 0;  // coded events (runs and values) per image
 };
 RansTables learn_rans_tables(const modelfile::ModelSpec& spec, const data::ImageSet& set, const std::vector<size_t>& images);
 
@@ -109,7 +114,9 @@ struct ExportReport {
   double alpha = 0;
   int input_zero_point = 0;
   int64_t calibration_images = 0, table_images = 0, golden_images = 0;
-  double rans_entropy_bytes = 0;  // empirical entropy of the training-set symbols, bytes per image
+  double rans_entropy_bytes = 0;  // empirical entropy of the training-set events, bytes per image
+  double rans_events_per_image = 0;
+  int64_t rans_table_bytes = 0;  // the RANS section
   std::vector<TensorRange> ranges;
   std::vector<LayerReport> layers;
   int64_t macs = 0;

@@ -100,8 +100,7 @@ class Decoders {
                           payload.size(), out.data(), out.size(), &written);
       if (st == AGN_OK && written != out.size()) st = AGN_ERR_TRUNCATED;
     } else if (name == "rans") {
-      st = agn_rans_decode(rans_.get(), payload.data(), payload.size(),
-                           static_cast<size_t>(model_.feature_height) * model_.feature_width, out.data(), out.size());
+      st = agn_rans_decode(rans_.get(), payload.data(), payload.size(), out.data(), out.size());
     } else if (name == "zstd") {
       const size_t n = ZSTD_decompress(out.data(), out.size(), payload.data(), payload.size());
       if (ZSTD_isError(n) || n != out.size()) st = AGN_ERR_CORRUPT;

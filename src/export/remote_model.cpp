@@ -178,6 +178,7 @@ struct RemoteModel::Impl {
   std::vector<float> levels;
   std::vector<std::string> class_names;
   FoldedNet net;  // read-only after load(): forward() may run on several threads at once
+  std::vector<uint8_t> rans_bytes;  // rans.bin; `rans` points into it
   agn_rans_model rans{};
 };
 
@@ -258,13 +259,16 @@ RemoteModel RemoteModel::load(const fs::path& dir) {
     throw std::runtime_error(ckpt.string() + ": cannot prepare the Remote NN for inference: " + e.what());
   }
   const fs::path rans_path = dir / field<std::string>(j, "rans", json_path);
-  const std::vector<uint8_t> rans = read_file(rans_path);
-  const agn_status st = agn_rans_model_load(&impl->rans, rans.data(), rans.size());
+  impl->rans_bytes = read_file(rans_path);
+  const agn_status st = agn_rans_model_load(&impl->rans, impl->rans_bytes.data(), impl->rans_bytes.size());
   if (st != AGN_OK) throw std::runtime_error(rans_path.string() + ": not a rANS model: " + agn_status_str(st));
-  if (impl->rans.channels != impl->channels || impl->rans.levels != impl->levels.size()) {
-    throw std::runtime_error(rans_path.string() + ": tables for " + std::to_string(impl->rans.channels) + " channels of " +
+  if (impl->rans.channels != impl->channels || impl->rans.height != impl->height || impl->rans.width != impl->width ||
+      impl->rans.levels != impl->levels.size()) {
+    throw std::runtime_error(rans_path.string() + ": tables for " + std::to_string(impl->rans.channels) + "x" +
+                             std::to_string(impl->rans.height) + "x" + std::to_string(impl->rans.width) + " maps of " +
                              std::to_string(impl->rans.levels) + " levels, remote.json says " + std::to_string(impl->channels) +
-                             " of " + std::to_string(impl->levels.size()));
+                             "x" + std::to_string(impl->height) + "x" + std::to_string(impl->width) + " of " +
+                             std::to_string(impl->levels.size()));
   }
   RemoteModel m;
   m.impl_ = impl;
@@ -286,8 +290,7 @@ size_t RemoteModel::symbols_per_image() const {
 
 std::vector<uint8_t> RemoteModel::decode(const uint8_t* payload, size_t size) const {
   std::vector<uint8_t> symbols(symbols_per_image());
-  const agn_status st = agn_rans_decode(&impl_->rans, payload, size, static_cast<size_t>(impl_->height * impl_->width),
-                                        symbols.data(), symbols.size());
+  const agn_status st = agn_rans_decode(&impl_->rans, payload, size, symbols.data(), symbols.size());
   if (st != AGN_OK) throw std::runtime_error(std::string("rANS payload: ") + agn_status_str(st));
   return symbols;
 }

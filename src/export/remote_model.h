@@ -12,7 +12,7 @@
 //                  "alpha"                          final = alpha * local + (1 - alpha) * remote,
 //                  "class_names": [...], "checkpoint": "remote.pt", "rans": "rans.bin"}
 //   remote.pt     a LibTorch archive holding the module's parameters and buffers under "remote"
-//   rans.bin      the rANS model (codec/rans.h agn_rans_model_save bytes; the same bytes as the
+//   rans.bin      the rANS model (codec/rans.h agn_rans_model_build bytes; the same bytes as the
 //                 model file's RANS section)
 // A request is one image's symbols, channel-major ((C - k) x H x W, codec/rans.h's layout).
 // The header needs no LibTorch, so server code that includes it compiles fast.

@@ -75,7 +75,7 @@ struct ModelSpec {
   std::vector<LayerSpec> layers;  // execution order
   LocalSpec local;
   SplitSpec split;
-  std::vector<uint8_t> rans_model;  // agn_rans_model_save bytes; empty = no RANS section
+  std::vector<uint8_t> rans_model;  // agn_rans_model_build bytes; empty = no RANS section
   std::string metadata;             // empty = no METADATA section
 };
 

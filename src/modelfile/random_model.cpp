@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 
 #include "codec/rans.h"
@@ -90,20 +91,26 @@ void random_head(ModelSpec& spec, int k, int levels, int classes, bool rans, std
 
   spec.rans_model.clear();
   if (rans) {
-    agn_rans_model model;
+    // Tables learned from random sparse maps (each symbol nonzero with a random probability).
+    auto counts = std::make_unique<agn_rans_counts>();
     const unsigned remote = static_cast<unsigned>(last.out_channels - k);
-    if (agn_rans_model_init(&model, static_cast<unsigned>(levels), remote, AGN_RANS_DEFAULT_SCALE_BITS) != AGN_OK) {
+    if (agn_rans_counts_init(counts.get(), static_cast<unsigned>(levels), remote, static_cast<unsigned>(last.out_height),
+                             static_cast<unsigned>(last.out_width)) != AGN_OK) {
       throw std::invalid_argument("random model: no rANS model for " + std::to_string(levels) + " levels and " +
                                   std::to_string(remote) + " channels");
     }
-    for (unsigned c = 0; c < remote; ++c) {
-      uint32_t counts[AGN_RANS_MAX_LEVELS] = {};
-      for (int s = 0; s < levels; ++s) counts[s] = static_cast<uint32_t>(uniform_int(rng, 0, 1000));
-      agn_rans_model_set_counts(&model, c, counts);
+    std::vector<uint8_t> map(static_cast<size_t>(remote) * last.out_height * last.out_width);
+    for (int image = 0; image < 4; ++image) {
+      const int per_mille = uniform_int(rng, 0, 300);
+      for (uint8_t& s : map) {
+        s = uniform_int(rng, 0, 999) < per_mille ? static_cast<uint8_t>(uniform_int(rng, 1, levels - 1)) : 0;
+      }
+      agn_rans_counts_add(counts.get(), map.data(), map.size());
     }
-    spec.rans_model.resize(agn_rans_model_serialized_size(model.levels, model.channels));
+    spec.rans_model.resize(agn_rans_model_max_size(static_cast<unsigned>(levels), remote));
     size_t written = 0;
-    agn_rans_model_save(&model, spec.rans_model.data(), spec.rans_model.size(), &written);
+    agn_rans_model_build(counts.get(), 16, spec.rans_model.data(), spec.rans_model.size(), &written);
+    spec.rans_model.resize(written);
   }
 }
 

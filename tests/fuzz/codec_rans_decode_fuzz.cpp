@@ -3,16 +3,18 @@
 // Input: byte 0 picks the mode (b0 % 3):
 //   0. agn_rans_model_load on the raw rest.
 //   1. The same with the trailing CRC-32 recomputed first, so the fuzzer gets past the checksum.
-//      In both, a model that loads must save back to exactly the same bytes.
-//   2. A valid model from header bytes, then arbitrary stream bytes:
-//        b1 -> levels 2 + b1 % 15, b2 -> scale_bits 8 + b2 % 8, b3 -> channels 1 + b3 % 4,
-//        b4 b5 -> plane_size 1 + (b4 | b5 << 8) % 1024, b6 b7 -> count (u16 LE) % (channels *
-//        plane_size + 1), then channels * levels count bytes (each squared, so tables are skewed),
-//        then the stream. agn_rans_decode must stay in bounds; if it accepts the stream, encoding
-//        the symbols must give the stream back byte for byte (rANS with this renormalisation is a
-//        bijection). Then the stream bytes as symbols (mod L, at most channels * plane_size):
-//        encode, check the size bound, decode, compare.
+//      A model that loads then decodes the bytes 0..15 of the input as a stream (must stay in
+//      bounds).
+//   2. A model built from the input, then arbitrary stream bytes:
+//        b1 -> levels 2 + b1 % 15, b2 -> channels 1 + b2 % 4, b3 -> height 1 + b3 % 16,
+//        b4 -> width 1 + b4 % 40, then channels * height * width map bytes (a byte below 160 is
+//        the symbol 0, else byte % levels: sparse like a feature map; missing bytes are 0) whose
+//        events train the tables (min_events 1), then the stream. agn_rans_decode must stay in
+//        bounds; if it accepts the stream, encoding the symbols must give the stream back byte for
+//        byte (rANS with this renormalisation is a bijection). The map itself must round-trip
+//        within agn_rans_max_encoded_size, and one byte short is never accepted.
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "codec/rans.h"
@@ -23,83 +25,66 @@ namespace {
 
 void check_load(const uint8_t* data, size_t size, bool fix_crc) {
   std::vector<uint8_t> bytes(data, data + size);  // exact-size copy: ASan sees overreads
-  if (fix_crc && bytes.size() >= 16) {
+  if (fix_crc && bytes.size() >= 20) {
     const uint32_t crc = agn_crc32(bytes.data(), bytes.size() - 4);
     for (int i = 0; i < 4; ++i) bytes[bytes.size() - 4 + i] = static_cast<uint8_t>(crc >> (8 * i));
   }
   agn_rans_model model;
   if (agn_rans_model_load(&model, bytes.data(), bytes.size()) != AGN_OK) return;
-  // Loaded tables are valid: every freq >= 1, cum consistent, rows sum to M.
-  for (unsigned c = 0; c < model.channels; ++c) {
-    unsigned cum = 0;
-    for (unsigned s = 0; s < model.levels; ++s) {
-      AGN_FUZZ_CHECK(model.freq[c][s] >= 1);
-      AGN_FUZZ_CHECK(model.cum[c][s] == cum);
-      cum += model.freq[c][s];
-    }
-    AGN_FUZZ_CHECK(cum == (1u << model.scale_bits));
-    AGN_FUZZ_CHECK(model.cum[c][model.levels] == cum);
+  AGN_FUZZ_CHECK(bytes.size() == agn_rans_model_size(model.levels, model.channels, model.run_tables, model.value_tables));
+  const size_t count = size_t{model.channels} * model.height * model.width;
+  if (count > 1u << 16) return;
+  std::vector<uint8_t> symbols(count);
+  const std::vector<uint8_t> stream(bytes.begin(), bytes.begin() + 16);
+  if (agn_rans_decode(&model, stream.data(), stream.size(), symbols.data(), count) == AGN_OK) {
+    for (uint8_t s : symbols) AGN_FUZZ_CHECK(s < model.levels);
   }
-  std::vector<uint8_t> saved(agn_rans_model_serialized_size(model.levels, model.channels));
-  size_t written = 0;
-  AGN_FUZZ_CHECK(agn_rans_model_save(&model, saved.data(), saved.size(), &written) == AGN_OK);
-  AGN_FUZZ_CHECK(written == bytes.size());
-  AGN_FUZZ_CHECK(std::memcmp(saved.data(), bytes.data(), written) == 0);
 }
 
 void check_codec(const uint8_t* data, size_t size) {
-  if (size < 8) return;
+  if (size < 5) return;
   const unsigned levels = 2u + data[1] % 15u;
-  const unsigned scale_bits = 8u + data[2] % 8u;
-  const unsigned channels = 1u + data[3] % 4u;
-  const size_t plane_size = 1u + (data[4] | (size_t{data[5]} << 8)) % 1024u;
-  const size_t max_count = channels * plane_size;
-  const size_t count = (data[6] | (size_t{data[7]} << 8)) % (max_count + 1);
-  size_t pos = 8;
-
-  agn_rans_model model;
-  AGN_FUZZ_CHECK(agn_rans_model_init(&model, levels, channels, scale_bits) == AGN_OK);
-  for (unsigned c = 0; c < channels; ++c) {
-    uint32_t counts[AGN_RANS_MAX_LEVELS] = {};
-    for (unsigned s = 0; s < levels && pos < size; ++s, ++pos) counts[s] = uint32_t{data[pos]} * data[pos];
-    AGN_FUZZ_CHECK(agn_rans_model_set_counts(&model, c, counts) == AGN_OK);
+  const unsigned channels = 1u + data[2] % 4u;
+  const unsigned height = 1u + data[3] % 16u;
+  const unsigned width = 1u + data[4] % 40u;
+  const size_t count = size_t{channels} * height * width;
+  size_t pos = 5;
+  std::vector<uint8_t> map(count, 0);
+  for (size_t i = 0; i < count && pos < size; ++i, ++pos) {
+    map[i] = data[pos] < 160 ? 0 : static_cast<uint8_t>(data[pos] % levels);
   }
+  auto counts = std::make_unique<agn_rans_counts>();
+  AGN_FUZZ_CHECK(agn_rans_counts_init(counts.get(), levels, channels, height, width) == AGN_OK);
+  AGN_FUZZ_CHECK(agn_rans_counts_add(counts.get(), map.data(), count) == AGN_OK);
+  std::vector<uint8_t> bytes(agn_rans_model_max_size(levels, channels));
+  size_t written = 0;
+  AGN_FUZZ_CHECK(agn_rans_model_build(counts.get(), 1, bytes.data(), bytes.size(), &written) == AGN_OK);
+  bytes.resize(written);
+  agn_rans_model model;
+  AGN_FUZZ_CHECK(agn_rans_model_load(&model, bytes.data(), bytes.size()) == AGN_OK);
   const std::vector<uint8_t> stream(data + pos, data + size);
 
   // 1. Arbitrary stream bytes.
   std::vector<uint8_t> symbols(count);
-  const agn_status st =
-      agn_rans_decode(&model, stream.data(), stream.size(), plane_size, symbols.data(), count);
-  if (st == AGN_OK) {
+  if (agn_rans_decode(&model, stream.data(), stream.size(), symbols.data(), count) == AGN_OK) {
     for (uint8_t s : symbols) AGN_FUZZ_CHECK(s < levels);
-    std::vector<uint8_t> again(agn_rans_max_encoded_size(count, scale_bits));
-    size_t written = 0;
-    AGN_FUZZ_CHECK(agn_rans_encode(&model, symbols.data(), count, plane_size, again.data(),
-                                   again.size(), &written) == AGN_OK);
+    std::vector<uint8_t> again(agn_rans_max_encoded_size(&model));
+    AGN_FUZZ_CHECK(agn_rans_encode(&model, symbols.data(), count, again.data(), again.size(), &written) == AGN_OK);
     AGN_FUZZ_CHECK(written == stream.size());
     AGN_FUZZ_CHECK(std::memcmp(again.data(), stream.data(), written) == 0);
   }
 
-  // 2. Round trip of the stream bytes taken as symbols.
-  const size_t n = stream.size() < max_count ? stream.size() : max_count;
-  std::vector<uint8_t> input(n);
-  for (size_t i = 0; i < n; ++i) input[i] = static_cast<uint8_t>(stream[i] % levels);
-  const size_t cap = agn_rans_max_encoded_size(n, scale_bits);
+  // 2. Round trip of the map.
+  const size_t cap = agn_rans_max_encoded_size(&model);
   std::vector<uint8_t> encoded(cap);
-  size_t written = 0;
-  AGN_FUZZ_CHECK(agn_rans_encode(&model, input.data(), n, plane_size, encoded.data(), cap, &written) ==
-                 AGN_OK);
+  AGN_FUZZ_CHECK(agn_rans_encode(&model, map.data(), count, encoded.data(), cap, &written) == AGN_OK);
   AGN_FUZZ_CHECK(written >= 4 && written <= cap);
   encoded.resize(written);
-  std::vector<uint8_t> decoded(n);
-  AGN_FUZZ_CHECK(agn_rans_decode(&model, encoded.data(), encoded.size(), plane_size, decoded.data(), n) ==
-                 AGN_OK);
-  AGN_FUZZ_CHECK(decoded == input);
-  // One byte short is never accepted.
-  if (written > 4) {
-    AGN_FUZZ_CHECK(agn_rans_decode(&model, encoded.data(), written - 1, plane_size, decoded.data(), n) !=
-                   AGN_OK);
-  }
+  std::vector<uint8_t> decoded(count);
+  AGN_FUZZ_CHECK(agn_rans_decode(&model, encoded.data(), encoded.size(), decoded.data(), count) == AGN_OK);
+  AGN_FUZZ_CHECK(decoded == map);
+  const std::vector<uint8_t> short_stream(encoded.begin(), encoded.end() - 1);  // exact size
+  AGN_FUZZ_CHECK(agn_rans_decode(&model, short_stream.data(), short_stream.size(), decoded.data(), count) != AGN_OK);
 }
 
 }  // namespace

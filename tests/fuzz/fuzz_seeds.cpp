@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "codec/pack.h"
 #include "codec/rans.h"
 #include "common/byte_order.h"
+#include "codec_vectors.h"
 #include "host/file_io.h"
 #include "mcu/app_link.h"
 #include "mcu/bridge.h"
@@ -76,35 +78,29 @@ void codec_seeds(const fs::path& root) {
     seed(root, "codec_pack_unpack_fuzz", "L" + std::to_string(levels), cat({static_cast<uint8_t>(levels - 2), 0}, out));
   }
 
-  // rANS: a saved model (mode 1, CRC recomputed by the target) and a valid stream (mode 2).
-  agn_rans_model model;
-  agn_rans_model_init(&model, 8, 2, 12);
-  const uint32_t counts0[8] = {50, 20, 10, 5, 3, 2, 1, 0};
-  const uint32_t counts1[8] = {1, 1, 1, 1, 100, 1, 1, 1};
-  agn_rans_model_set_counts(&model, 0, counts0);
-  agn_rans_model_set_counts(&model, 1, counts1);
-  Bytes saved(agn_rans_model_serialized_size(8, 2));
+  // rANS: the codec vectors' fixed model (mode 1, CRC recomputed by the target) and a sparse
+  // 2x4x20 map of 8 levels with its stream (mode 2: b1 = 6, b2 = 1, b3 = 3, b4 = 19).
+  Bytes model(AGN_VECTOR_RANS_MODEL_SIZE);
+  agn_vector_rans_model(model.data());
+  seed(root, "codec_rans_decode_fuzz", "model", cat({1}, model));
+  Bytes map(2 * 4 * 20, 0);
+  for (size_t i = 0; i < map.size(); i += 7) map[i] = static_cast<uint8_t>(160 + i % 8);  // byte % 8 = i % 8
+  const Bytes header = {2, 6, 1, 3, 19};
+  const Bytes head = cat(header, map);
+  std::vector<uint8_t> symbols(map.size());
+  for (size_t i = 0; i < map.size(); ++i) symbols[i] = map[i] < 160 ? 0 : static_cast<uint8_t>(map[i] % 8);
+  auto counts = std::make_unique<agn_rans_counts>();
+  agn_rans_counts_init(counts.get(), 8, 2, 4, 20);
+  agn_rans_counts_add(counts.get(), symbols.data(), symbols.size());
+  Bytes bytes(agn_rans_model_max_size(8, 2));
   size_t written = 0;
-  agn_rans_model_save(&model, saved.data(), saved.size(), &written);
-  seed(root, "codec_rans_decode_fuzz", "model", cat({1}, saved));
-
-  // Mode 2: levels 8 (b1 = 6), scale 12 (b2 = 4), channels 2 (b3 = 1), plane 50 (b4 b5 = 49, 0),
-  // count 100; the counts bytes are squared by the target, then the stream.
-  const Bytes header = {2, 6, 4, 1, 49, 0, 100, 0};
-  const Bytes count_bytes = {7, 4, 3, 2, 2, 1, 1, 0, 1, 1, 1, 1, 10, 1, 1, 1};
+  agn_rans_model_build(counts.get(), 1, bytes.data(), bytes.size(), &written);
   agn_rans_model built;
-  agn_rans_model_init(&built, 8, 2, 12);
-  for (unsigned c = 0; c < 2; ++c) {
-    uint32_t counts[8];
-    for (unsigned s = 0; s < 8; ++s) counts[s] = uint32_t{count_bytes[c * 8 + s]} * count_bytes[c * 8 + s];
-    agn_rans_model_set_counts(&built, c, counts);
-  }
-  Bytes in(100);
-  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint8_t>(i % 13 == 0 ? i % 8 : (i < 50 ? 0 : 4));
-  Bytes stream(agn_rans_max_encoded_size(in.size(), 12));
-  agn_rans_encode(&built, in.data(), in.size(), 50, stream.data(), stream.size(), &written);
+  agn_rans_model_load(&built, bytes.data(), written);
+  Bytes stream(agn_rans_max_encoded_size(&built));
+  agn_rans_encode(&built, symbols.data(), symbols.size(), stream.data(), stream.size(), &written);
   stream.resize(written);
-  seed(root, "codec_rans_decode_fuzz", "stream", cat(cat(header, count_bytes), stream));
+  seed(root, "codec_rans_decode_fuzz", "stream", cat(head, stream));
 }
 
 // Small random models (the default layout on 8x8 images, and a strided one without rANS tables),
