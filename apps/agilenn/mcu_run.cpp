@@ -7,6 +7,7 @@
 #include "export/infer.h"
 #include "host/file_io.h"
 #include "host/progress.h"
+#include "mcu/bench.h"
 #include "server/model_backend.h"
 #include "server/udp_server.h"
 #include "train/backend.h"

@@ -56,21 +56,26 @@ int main() {
   if (image_size > sizeof(g_image)) return fail("model input too large for the image buffer", "");
   for (size_t i = 0; i < image_size; ++i) g_image[i] = static_cast<uint8_t>((i * 7 + (i / 97) * 13) & 0xFF);
   const agn_codec codec = g_model.rans != nullptr ? AGN_CODEC_RANS : AGN_CODEC_RAW;
-  const size_t max_payload = agn_runtime_max_payload(&g_model, codec);
+  // The payload buffer holds the raw packing: a rANS stream that would not fit in it (far more
+  // than a real map needs) is sent packed instead, as pipeline_bench.cpp does (runtime.h).
+  const size_t max_payload = agn_runtime_max_payload(&g_model, AGN_CODEC_RAW);
+  const unsigned codecs = AGN_CODEC_BIT(codec) | AGN_CODEC_BIT(AGN_CODEC_RAW);
   size_t arena_size = 0;
-  agn_runtime_kernel_arena_size(&g_model, AGN_CODEC_BIT(codec), &agn_kernels_cm7, &arena_size);
+  agn_runtime_kernel_arena_size(&g_model, codecs, &agn_kernels_cm7, &arena_size);
   if (max_payload > kPayloadCapacity || arena_size > kArenaCapacity) return fail("model too large for the buffers", "");
-  if (agn_runtime_init(&g_runtime, &g_model, AGN_CODEC_BIT(codec), &agn_kernels_cm7, g_arena, kArenaCapacity) !=
-      AGN_OK) {
+  if (agn_runtime_init(&g_runtime, &g_model, codecs, &agn_kernels_cm7, g_arena, kArenaCapacity) != AGN_OK) {
     return fail("runtime init: ", g_runtime.error);
   }
   int8_t logits[256];
   size_t payload = 0;
-  if (agn_runtime_run(&g_runtime, g_image, image_size, logits, sizeof(logits)) != AGN_OK ||
-      agn_runtime_encode(&g_runtime, codec, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload) != AGN_OK) {
-    return fail("run or encode: ", g_runtime.error);
+  const agn_status run = agn_runtime_run(&g_runtime, g_image, image_size, logits, sizeof(logits));
+  agn_status enc = agn_runtime_encode(&g_runtime, codec, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload);
+  unsigned wire_codec = codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED;
+  if (enc == AGN_ERR_NO_SPACE && codec == AGN_CODEC_RANS) {
+    enc = agn_runtime_encode(&g_runtime, AGN_CODEC_RAW, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload);
+    wire_codec = AGN_WIRE_CODEC_PACKED;
   }
-  const unsigned wire_codec = codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED;
+  if (run != AGN_OK || enc != AGN_OK) return fail("run or encode: ", g_runtime.error);
   agn_status framing = agn_wire_request_header_write(wire_codec, g_message, AGN_WIRE_REQUEST_HEADER);
   const size_t message_size = AGN_WIRE_REQUEST_HEADER + payload;
   const size_t fragments = agn_wire_fragment_count(message_size, AGN_WIRE_DEFAULT_MAX_DATAGRAM);
