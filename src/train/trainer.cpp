@@ -13,6 +13,7 @@
 #include <numeric>
 #include <optional>
 #include <random>
+#include <sstream>
 
 #include "host/file_io.h"
 #include "host/progress.h"
@@ -318,6 +319,22 @@ void set_requires_grad(torch::nn::Module& m, bool on) {
 void log_metrics(const fs::path& dir, const nlohmann::json& line) {
   std::ofstream out(dir / "metrics.jsonl", std::ios::app);
   out << line.dump() << "\n";
+}
+
+// A fresh (not resumed) run of some stages drops their earlier lines from metrics.jsonl and keeps
+// the other stages' lines: `--stage plain` beside an AgileNN run must not erase its history.
+void forget_metrics(const fs::path& dir, const std::vector<std::string>& stages) {
+  const fs::path path = dir / "metrics.jsonl";
+  if (!fs::exists(path)) return;
+  std::istringstream in(read_text_file(path));
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    const bool drop = !j.is_discarded() && j.contains("stage") && j["stage"].is_string() &&
+                      std::find(stages.begin(), stages.end(), j["stage"].get<std::string>()) != stages.end();
+    if (!drop) kept += line + "\n";
+  }
+  write_file_atomic(path, kept);
 }
 
 double accuracy(const torch::Tensor& logits, const torch::Tensor& labels) {
@@ -813,7 +830,9 @@ void run_train(const TrainConfig& c) {
   const torch::Device device = pick_device(c.device);
   const fs::path dir = c.out;
   fs::create_directories(dir);
-  if (!c.resume) fs::remove(dir / "metrics.jsonl");
+  if (!c.resume) {
+    forget_metrics(dir, c.stage == "all" ? std::vector<std::string>{"reference", "agilenn"} : std::vector<std::string>{c.stage});
+  }
   write_file_atomic(dir / "config.json", to_json(c).dump(2) + "\n");
   const RunData d = load_run_data(c);
   nlohmann::json summary = read_json_if_exists(dir / "summary.json");

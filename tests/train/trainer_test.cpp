@@ -76,6 +76,14 @@ TEST(Trainer, SmokeRunLowersTheLossAndWritesTheRun) {
   for (const char* key : {"skewness", "disorder_rate", "alpha", "count"}) EXPECT_TRUE(j.contains(key)) << key;
   const EvalReport local_only = evaluate_run(dir.path().string(), "test", 1.0, "");
   EXPECT_DOUBLE_EQ(local_only.final_accuracy, local_only.local_accuracy);
+
+  // The plain stage beside it keeps the other stages' metrics.
+  c.stage = "plain";
+  c.plain_epochs = 1;
+  run_train(c);
+  EXPECT_EQ(metrics(dir.path(), "reference").size(), 4u);
+  EXPECT_EQ(metrics(dir.path(), "agilenn").size(), 6u);
+  EXPECT_EQ(metrics(dir.path(), "plain").size(), 1u);
 }
 
 // With --xai-every N only one step in N carries the XAI losses; the epoch's XAI figures are still
