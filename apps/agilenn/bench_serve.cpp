@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -89,8 +88,7 @@ Phase run_phase(server::Backend& backend, const BenchServeArgs& a, int max_batch
   loopback.sin_family = AF_INET;
   loopback.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   server::UdpServer server(loopback, wire::KeyStore::development(key), backend, so);
-  std::atomic<bool> stop{false};
-  std::thread thread([&] { server.run(stop); });
+  server::ServingThread serving(server);
   client::LoadOptions lo;
   lo.client.server = server.address();
   lo.client.key = key;
@@ -100,8 +98,7 @@ Phase run_phase(server::Backend& backend, const BenchServeArgs& a, int max_batch
   lo.make_request = [&](uint32_t device, int64_t i) { return requests[(device * 7 + static_cast<size_t>(i)) % requests.size()]; };
   Phase p;
   p.load = client::run_load(lo);
-  stop = true;
-  thread.join();
+  serving.stop();
   p.stats = server.stats();
   return p;
 }

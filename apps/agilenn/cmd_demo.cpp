@@ -2,12 +2,10 @@
 // stage produced: data, training, int8 export, the device runtime with the Remote NN in process,
 // the same over real UDP through an emulated lossy link to a server, the Cortex-M7 firmware's
 // exact instruction counts in QEMU, and the firmware app end to end through the radio bridge.
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <thread>
 
 #include "commands.h"
 #include "data_report.h"
@@ -145,8 +143,7 @@ int run_demo(const DemoOptions& o) {
     serve.stats_interval_s = 0;
     server::UdpServer udp_server(wire::resolve_ipv4("127.0.0.1", 0), wire::KeyStore::development(wire::development_key(ex.out)),
                                  model_backend, serve);
-    std::atomic<bool> stop{false};
-    std::thread serving([&] { udp_server.run(stop); });
+    server::ServingThread serving(udp_server);
     RemoteInferArgs link;
     link.server = wire::to_string(udp_server.address());
     link.link_rate = "6mbps";
@@ -154,7 +151,7 @@ int run_demo(const DemoOptions& o) {
     std::fprintf(stderr, "server listening on %s (development key); link 6 Mbps, %.0f %% datagram loss each way\n",
                  link.server.c_str(), 100 * o.link_loss);
     nlohmann::json udp;
-    try {
+    {
       UdpRemote remote(remote_client_options(link, ex.out));
       exporter::InferOptions over_udp = inf;
       over_udp.count = o.udp_images;
@@ -165,13 +162,8 @@ int run_demo(const DemoOptions& o) {
       std::fprintf(stderr, "%lld images: final %.4f, fallback rate %.3f, %.1f wire bytes per image (headers, resends and "
                    "replies included)\n", static_cast<long long>(r.count), r.final_accuracy,
                    udp["fallback_rate"].get<double>(), udp["wire_bytes_per_image"].get<double>());
-    } catch (...) {
-      stop = true;
-      serving.join();
-      throw;
     }
-    stop = true;
-    serving.join();
+    serving.stop();
     const server::Stats st = udp_server.stats();
     std::fprintf(stderr, "server: %s\n", st.to_line().c_str());
     udp["server"] = st.to_json();

@@ -1,7 +1,5 @@
 #include "mcu_run.h"
 
-#include <atomic>
-#include <thread>
 
 #include "client/link.h"
 #include "export/infer.h"
@@ -76,20 +74,13 @@ McuRunReport run_firmware_app(const McuRunArgs& a) {
   so.stats_interval_s = 0;
   server::UdpServer udp(wire::resolve_ipv4("127.0.0.1", 0), wire::KeyStore::of({{a.device_id, o.key}}), backend, so);
   o.server = udp.address();
-  std::atomic<bool> stop{false};
-  std::thread serving([&] { udp.run(stop); });
   mcu::AppResults r;
-  try {
+  {
+    server::ServingThread serving(udp);
     Progress bar("mcu run", test.images.size(), "img");
     r = mcu::run_app(o, test.images, [&] { bar.add(1); });
     bar.finish();
-  } catch (...) {
-    stop = true;
-    serving.join();
-    throw;
   }
-  stop = true;
-  serving.join();
 
   const mcu::HostCheck check = mcu::check_against_host(read_file(o.model_file), test.images, r);
   size_t final_ok = 0, local_ok = 0;

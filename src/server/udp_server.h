@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server/batcher.h"
@@ -61,6 +62,27 @@ class UdpServer {
   size_t service_next_ = 0;
   Clock::time_point started_;
   std::unique_ptr<Batcher> batcher_;
+};
+
+// Runs server.run() on a thread of its own from construction until stop() or destruction (which
+// stops it too, so that an exception between the two cannot leave the thread running). stop()
+// returns once the server has answered what was queued; stats() is then final.
+class ServingThread {
+ public:
+  explicit ServingThread(UdpServer& server, const std::function<void(const Stats&)>& periodic = {})
+      : thread_([this, &server, periodic] { server.run(stop_, periodic); }) {}
+  ~ServingThread() { stop(); }
+  ServingThread(const ServingThread&) = delete;
+  ServingThread& operator=(const ServingThread&) = delete;
+
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 }  // namespace agilenn::server

@@ -4,10 +4,8 @@
 // must follow from the bytes. Skipped when the cortex-m7 preset has not been built.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cmath>
 #include <random>
-#include <thread>
 
 #include "common/byte_order.h"
 #include "common/crc32.h"
@@ -57,11 +55,7 @@ class FakeServer {
  public:
   FakeServer()
       : server_(wire::resolve_ipv4("127.0.0.1", 0), wire::KeyStore::development(kKey), backend_, options()),
-        thread_([this] { server_.run(stop_); }) {}
-  ~FakeServer() {
-    stop_ = true;
-    thread_.join();
-  }
+        serving_(server_) {}
   sockaddr_in address() const { return server_.address(); }
 
  private:
@@ -73,8 +67,7 @@ class FakeServer {
   }
   testing::FakeBackend backend_;
   server::UdpServer server_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  server::ServingThread serving_;
 };
 
 AppOptions app_options(const sockaddr_in& server) {

@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -17,6 +16,7 @@ namespace {
 
 using agilenn::server::Drop;
 using agilenn::server::ServeOptions;
+using agilenn::server::ServingThread;
 using agilenn::server::Stats;
 using agilenn::server::UdpServer;
 
@@ -58,12 +58,9 @@ TEST(UdpServer, StatsArrivePeriodicallyAndCountDropsByReason) {
   UdpServer server(loopback, agilenn::wire::KeyStore::development({}), backend, options);
   std::mutex mutex;
   std::vector<Stats> periodic;
-  std::atomic<bool> stop{false};
-  std::thread thread([&] {
-    server.run(stop, [&](const Stats& s) {
-      std::lock_guard lock(mutex);
-      periodic.push_back(s);
-    });
+  ServingThread serving(server, [&](const Stats& s) {
+    std::lock_guard lock(mutex);
+    periodic.push_back(s);
   });
   agilenn::wire::UdpSocket device;
   const uint8_t garbage[5] = {1, 2, 3, 4, 5};  // shorter than a header
@@ -74,8 +71,7 @@ TEST(UdpServer, StatsArrivePeriodicallyAndCountDropsByReason) {
     std::lock_guard lock(mutex);
     if (periodic.size() >= 2 && periodic.back().counters.datagrams == 1) break;
   }
-  stop = true;
-  thread.join();
+  serving.stop();
   {
     std::lock_guard lock(mutex);
     ASSERT_GE(periodic.size(), 2u);
