@@ -35,7 +35,8 @@ struct BenchServeArgs {
                               // the max batch, so one batch fills while the other runs
   double seconds = 5;         // --seconds: per configuration and round
   int rounds = 3;             // --rounds: batched and batch-1 runs, alternating
-  int threads = 1;            // --threads: LibTorch intra-op threads
+  int threads = 1;            // --threads: LibTorch intra-op threads of the batched configuration
+  int batch1_threads = 1;     // --batch1-threads: the same for the batch-1 configuration
   int max_batch = 32;         // --max-batch of the batched configuration
   double max_wait_ms = 5;     // --max-wait-ms of the batched configuration
   int requests = 64;          // distinct request payloads, cycled
@@ -203,9 +204,9 @@ int run_bench_serve(const BenchServeArgs& a) {
   for (const auto& r : requests) mean_bytes += static_cast<double>(r.size()) / static_cast<double>(requests.size());
   const std::vector<double> load_before = load_average();
   std::fprintf(stderr,
-               "bench serve: model %s, %d simulated devices, %d LibTorch thread(s), %d rounds of %.0f s per configuration, "
-               "requests of %.0f B (rANS); load average %.2f %.2f %.2f on %u hardware threads\n",
-               a.model.c_str(), a.devices, a.threads, a.rounds, a.seconds, mean_bytes, load_before[0], load_before[1],
+               "bench serve: model %s, %d simulated devices, %d LibTorch thread(s) batched and %d at batch 1, %d rounds of %.0f s "
+               "per configuration, requests of %.0f B (rANS); load average %.2f %.2f %.2f on %u hardware threads\n",
+               a.model.c_str(), a.devices, a.threads, a.batch1_threads, a.rounds, a.seconds, mean_bytes, load_before[0], load_before[1],
                load_before[2], std::thread::hardware_concurrency());
   std::FILE* table = a.json ? stderr : stdout;
   const nlohmann::json profile = profile_model(backend, requests, a.max_batch, 0.3);
@@ -229,9 +230,11 @@ int run_bench_serve(const BenchServeArgs& a) {
     const bool batched_first = round % 2 == 1;
     for (int i = 0; i < 2; ++i) {
       if ((i == 0) == batched_first) {
+        train::set_compute_threads(a.threads);  // read by the new batcher thread on its first operator
         batched.push_back(run_phase(backend, a, a.max_batch, a.max_wait_ms, requests));
         print(round, batched_name, batched.back());
       } else {
+        train::set_compute_threads(a.batch1_threads);
         single.push_back(run_phase(backend, a, 1, 0, requests));
         print(round, "batch 1", single.back());
       }
@@ -260,6 +263,7 @@ int run_bench_serve(const BenchServeArgs& a) {
     const nlohmann::json j = {{"devices", a.devices},
                               {"seconds", a.seconds},
                               {"threads", a.threads},
+                              {"batch1_threads", a.batch1_threads},
                               {"request_bytes", mean_bytes},
                               {"model_only", profile},
                               {"load_average", {{"before", load_before}, {"after", load_after}}},
@@ -286,7 +290,11 @@ void add_bench_serve_command(CLI::App& bench, int& exit_code) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--rounds", args->rounds, "Rounds of both configurations, alternating")
       ->check(CLI::Range(1, 100))->capture_default_str();
-  cmd->add_option("--threads", args->threads, "LibTorch intra-op threads of the Remote NN")
+  cmd->add_option("--threads", args->threads, "LibTorch intra-op threads of the Remote NN, batched configuration")
+      ->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--batch1-threads", args->batch1_threads,
+                  "LibTorch intra-op threads of the Remote NN, batch-1 configuration (one image gains little or "
+                  "loses from more)")
       ->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--max-batch", args->max_batch, "Max batch of the batched configuration")
       ->check(CLI::Range(1, 4096))->capture_default_str();
