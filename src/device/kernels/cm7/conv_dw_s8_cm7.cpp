@@ -8,6 +8,8 @@
 // bias back.
 //
 // Other shapes: a window loop per output pixel (borders and missing rows handled per tap).
+#include <stddef.h>
+
 #include "device/kernels/cm7/cm7_kernels.h"
 
 namespace cm7 = agilenn::device::cm7;
@@ -74,105 +76,6 @@ void channel3(const int8_t* p0, const int8_t* p1, const int8_t* p2, int stride, 
   }
 }
 
-#if defined(__ARM_FEATURE_DSP)
-// channel3 written out for C channels (3 or 4, the default extractor's layers) and the whole int8
-// range (SSAT), for even widths >= 4: two columns per iteration in pass 1 (15 instructions: 4 LDRSB,
-// 2 PKHBT, 6 SMLAD, STRD, the loop), two outputs per iteration in pass 2 (18: LDRD, 2 LDRSB,
-// 5 multiply-accumulates and PKHBT, 5 per output to requantise and store, the loop; row 2 pairs
-// with taps 0-1 and 1-2 alternately). The caller puts d.right in acc[width - 1].
-template <int C>
-void channel3_asm(const int8_t* p0, const int8_t* p1, const int8_t* p2, int width, const cm7::Depthwise3* d,
-                  const cm7::Channel* ch, int32_t* acc, int8_t* out) {
-  int32_t* a = acc;
-  int32_t pairs = (width - 2) / 2;
-  {
-    const cm7::Depthwise3* y = d;  // the weights' address, then output x + 1's accumulator
-    uint32_t w0, w1, w2, bias, x, t, t0, t1;
-    __asm__ volatile(
-        "ldrd %[w0], %[w1], [%[y]]\n\t"
-        "ldrd %[w2], %[bias], [%[y], #8]\n\t"
-        "ldr %[x], [%[y], #16]\n\t"  // left
-        "ldrsb %[t0], [%[p0]], %[c]\n\t"
-        "ldrsb %[t1], [%[p1]], %[c]\n\t"
-        "pkhbt %[t], %[t0], %[t1], lsl #16\n\t"
-        "smlad %[x], %[t], %[w1], %[x]\n\t"      // output 0
-        "smlad %[y], %[t], %[w0], %[bias]\n\t"   // output 1 (y is no longer the address)
-        "1:\n\t"
-        "ldrsb %[t0], [%[p0]], %[c]\n\t"
-        "ldrsb %[t1], [%[p1]], %[c]\n\t"
-        "pkhbt %[t], %[t0], %[t1], lsl #16\n\t"
-        "smlad %[x], %[t], %[w2], %[x]\n\t"
-        "smlad %[y], %[t], %[w1], %[y]\n\t"
-        "ldrsb %[t0], [%[p0]], %[c]\n\t"
-        "ldrsb %[t1], [%[p1]], %[c]\n\t"
-        "pkhbt %[t0], %[t0], %[t1], lsl #16\n\t"
-        "smlad %[y], %[t0], %[w2], %[y]\n\t"
-        "strd %[x], %[y], [%[a]], #8\n\t"
-        "smlad %[x], %[t], %[w0], %[bias]\n\t"
-        "smlad %[x], %[t0], %[w1], %[x]\n\t"
-        "smlad %[y], %[t0], %[w0], %[bias]\n\t"
-        "subs %[n], %[n], #1\n\t"
-        "bne 1b\n\t"
-        "ldrsb %[t0], [%[p0]]\n\t"  // column width - 1
-        "ldrsb %[t1], [%[p1]]\n\t"
-        "pkhbt %[t], %[t0], %[t1], lsl #16\n\t"
-        "ldr %[t0], [%[a], #4]\n\t"  // right
-        "smlad %[x], %[t], %[w2], %[x]\n\t"
-        "smlad %[y], %[t], %[w1], %[y]\n\t"
-        "add %[y], %[y], %[t0]\n\t"
-        "strd %[x], %[y], [%[a]]"
-        : [p0] "+r"(p0), [p1] "+r"(p1), [a] "+r"(a), [n] "+r"(pairs), [y] "+r"(y), [x] "=&r"(x), [t] "=&r"(t),
-          [t0] "=&r"(t0), [t1] "=&r"(t1), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [bias] "=&r"(bias)
-        : [c] "i"(C)
-        : "cc", "memory");
-  }
-  // Loop counter and shift in one register: (iterations left - 1) << 8 | e (ASR reads the low byte).
-  int32_t ne = static_cast<int32_t>(static_cast<uint32_t>((width - 2) / 2 - 1) << 8) | ch->post_shift;
-  const cm7::Depthwise3* wa = d;
-  const cm7::Channel* m = ch;
-  uint32_t q, ra, rb, t1, t2, wb, off;
-  __asm__ volatile(
-      "ldr %[wb], [%[wa], #28]\n\t"
-      "ldr %[wa], [%[wa], #24]\n\t"
-      "ldr %[off], [%[m], #16]\n\t"
-      "ldr %[m], [%[m], #4]\n\t"
-      "ldrsb %[q], [%[p2]]\n\t"
-      "lsls %[q], %[q], #16\n\t"  // columns -1 (0: it is in `left`) and 0
-      "1:\n\t"
-      "ldrsb %[t1], [%[p2], %[c]]\n\t"
-      "ldrsb %[t2], [%[p2], %[c2]]!\n\t"
-      "2:\n\t"
-      "ldrd %[ra], %[rb], [%[acc]], #8\n\t"
-      "smlad %[ra], %[q], %[wa], %[ra]\n\t"
-      "smlabt %[ra], %[t1], %[wb], %[ra]\n\t"
-      "smlatb %[rb], %[q], %[wa], %[rb]\n\t"
-      "pkhbt %[q], %[t1], %[t2], lsl #16\n\t"
-      "smlad %[rb], %[q], %[wb], %[rb]\n\t"
-      "smmlar %[t1], %[ra], %[m], %[off]\n\t"
-      "add %[t1], %[t1], %[ra], asr #31\n\t"
-      "asr %[t1], %[t1], %[ne]\n\t"
-      "ssat %[t1], #8, %[t1]\n\t"
-      "strb %[t1], [%[o]], %[c2]\n\t"
-      "smmlar %[t2], %[rb], %[m], %[off]\n\t"
-      "add %[t2], %[t2], %[rb], asr #31\n\t"
-      "asr %[t2], %[t2], %[ne]\n\t"
-      "ssat %[t2], #8, %[t2]\n\t"
-      "strb %[t2], [%[o], %[mc]]\n\t"
-      "subs %[ne], %[ne], #256\n\t"
-      "bpl 1b\n\t"
-      "cmn %[ne], #256\n\t"  // then the last pair, once, with column `width` = 0
-      "bmi 3f\n\t"
-      "ldrsb %[t1], [%[p2], %[c]]\n\t"
-      "movs %[t2], #0\n\t"
-      "b 2b\n\t"
-      "3:"
-      : [p2] "+r"(p2), [acc] "+r"(acc), [o] "+r"(out), [ne] "+r"(ne), [wa] "+r"(wa), [m] "+r"(m), [q] "=&r"(q),
-        [ra] "=&r"(ra), [rb] "=&r"(rb), [t1] "=&r"(t1), [t2] "=&r"(t2), [wb] "=&r"(wb), [off] "=&r"(off)
-      : [c] "i"(C), [c2] "i"(2 * C), [mc] "i"(-C)
-      : "cc", "memory");
-}
-#endif
-
 // The rows a 3x3 row kernel reads: a missing (padding) row reads a present one, with zero
 // weights (masked_weights).
 struct Rows3 {
@@ -219,25 +122,184 @@ __attribute__((noinline)) void row3(const agn_layer& l, const int8_t* const* in_
 }
 
 #if defined(__ARM_FEATURE_DSP)
-// The same with channel3_asm: C channels (3 or 4), the whole int8 range, an even width >= 4.
+// What row3_asm's loops read and advance, channel by channel (offsets used in the assembly).
+struct Frame3 {
+  const int8_t* rows[3];  // rows 0, 1, 2 at channel c
+  int8_t* out;            // out_row + c
+  const cm7::Depthwise3* d;
+  const cm7::Channel* ch;
+  int32_t* acc;
+  int32_t pairs;  // (width - 2) / 2
+  int32_t channels_left;
+};
+
+// channel3 for every channel of a row, written out for C channels (3 or 4, the default
+// extractor's layers: an immediate in the addressing), the whole int8 range (SSAT) and even
+// widths >= 4. Each loop is unrolled twice (entered in the middle for an odd pair count):
+// pass 1 takes two columns in 13 instructions (4 LDRSB, 2 PKHBT, 6 SMLAD, STRD) plus the loop;
+// pass 2 two outputs in 18 (2 LDRSB, LDRD, 5 multiply-accumulates and PKHBT, 5 per output to
+// requantise and store: SMMLAR, ADD, ASR, SSAT, STRB) plus the loop, the loop counter and the
+// shift in one register ((iterations left - 1) << 8 | e: ASR reads the low byte); its last pair
+// runs once more with column `width` = 0. The frame's address is kept at [sp] while the loops
+// use every other register.
 template <int C>
 __attribute__((noinline)) void row3_asm(const agn_layer& l, const int8_t* const* in_rows,
                                         const cm7::Depthwise3* weights, const cm7::Channel* ch, const int32_t* sums,
                                         int8_t* out_row) {
+  static_assert(offsetof(Frame3, out) == 12 && offsetof(Frame3, d) == 16 && offsetof(Frame3, acc) == 24 &&
+                    offsetof(Frame3, channels_left) == 32 && sizeof(cm7::Channel) == 20,
+                "the offsets in the assembly");
   const Rows3 rows = rows3(in_rows);
-  const int width = l.out_width;
   int32_t acc[kMaxWidth];
-#pragma GCC unroll 1  // one copy of the loops (flash)
-  for (int c = 0; c < C; ++c) {
-    cm7::Depthwise3 masked;
-    const cm7::Depthwise3* d = &weights[c];
-    if (!rows.all_rows) {
-      masked_weights(l, in_rows, *d, sums, c, &masked);
-      d = &masked;
-    }
-    acc[width - 1] = d->right;
-    channel3_asm<C>(rows.r[0] + c, rows.r[1] + c, rows.r[2] + c, width, d, &ch[c], acc, out_row + c);
+  cm7::Depthwise3 masked[C];
+  if (!rows.all_rows) {
+    for (int c = 0; c < C; ++c) masked_weights(l, in_rows, weights[c], sums, c, &masked[c]);
+    weights = masked;
   }
+  Frame3 frame = {{rows.r[0], rows.r[1], rows.r[2]}, out_row, weights, ch, acc, (l.out_width - 2) / 2, C};
+  Frame3* w0 = &frame;
+  uint32_t p0, p1, a, n, y, x, t, t0, t1, w1, w2, bias;
+  __asm__ volatile(
+      "str %[w0], [sp, #-8]!\n\t"
+      "0:\n\t"  // channel c: pass 1, rows 0 and 1
+      "ldrd %[p0], %[p1], [%[w0]]\n\t"
+      "adds %[t0], %[p0], #1\n\t"
+      "adds %[t1], %[p1], #1\n\t"
+      "strd %[t0], %[t1], [%[w0]]\n\t"
+      "ldr %[y], [%[w0], #16]\n\t"
+      "ldrd %[a], %[n], [%[w0], #24]\n\t"
+      "ldrd %[w0], %[w1], [%[y]]\n\t"
+      "ldrd %[w2], %[bias], [%[y], #8]\n\t"
+      "ldr %[x], [%[y], #16]\n\t"  // left
+      "ldrsb %[t0], [%[p0]], %[c]\n\t"
+      "ldrsb %[t1], [%[p1]], %[c]\n\t"
+      "pkhbt %[t], %[t0], %[t1], lsl #16\n\t"
+      "smlad %[x], %[t], %[w1], %[x]\n\t"     // output 0
+      "smlad %[y], %[t], %[w0], %[bias]\n\t"  // output 1
+      "adds %[n], %[n], #1\n\t"
+      "lsrs %[n], %[n], #1\n\t"
+      "bcc 2f\n\t"
+      "1:\n\t"
+        "ldrsb %[t0], [%[p0]], %[c]\n\t"
+        "ldrsb %[t1], [%[p1]], %[c]\n\t"
+        "pkhbt %[t], %[t0], %[t1], lsl #16\n\t"
+        "smlad %[x], %[t], %[w2], %[x]\n\t"
+        "smlad %[y], %[t], %[w1], %[y]\n\t"
+        "ldrsb %[t0], [%[p0]], %[c]\n\t"
+        "ldrsb %[t1], [%[p1]], %[c]\n\t"
+        "pkhbt %[t0], %[t0], %[t1], lsl #16\n\t"
+        "smlad %[y], %[t0], %[w2], %[y]\n\t"
+        "strd %[x], %[y], [%[a]], #8\n\t"
+        "smlad %[x], %[t], %[w0], %[bias]\n\t"
+        "smlad %[x], %[t0], %[w1], %[x]\n\t"
+        "smlad %[y], %[t0], %[w0], %[bias]\n\t"
+      "2:\n\t"
+        "ldrsb %[t0], [%[p0]], %[c]\n\t"
+        "ldrsb %[t1], [%[p1]], %[c]\n\t"
+        "pkhbt %[t], %[t0], %[t1], lsl #16\n\t"
+        "smlad %[x], %[t], %[w2], %[x]\n\t"
+        "smlad %[y], %[t], %[w1], %[y]\n\t"
+        "ldrsb %[t0], [%[p0]], %[c]\n\t"
+        "ldrsb %[t1], [%[p1]], %[c]\n\t"
+        "pkhbt %[t0], %[t0], %[t1], lsl #16\n\t"
+        "smlad %[y], %[t0], %[w2], %[y]\n\t"
+        "strd %[x], %[y], [%[a]], #8\n\t"
+        "smlad %[x], %[t], %[w0], %[bias]\n\t"
+        "smlad %[x], %[t0], %[w1], %[x]\n\t"
+        "smlad %[y], %[t0], %[w0], %[bias]\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b\n\t"
+      "ldrsb %[t0], [%[p0]]\n\t"  // column width - 1
+      "ldrsb %[t1], [%[p1]]\n\t"
+      "pkhbt %[t], %[t0], %[t1], lsl #16\n\t"
+      "smlad %[x], %[t], %[w2], %[x]\n\t"
+      "smlad %[y], %[t], %[w1], %[y]\n\t"
+      "ldr %[t0], [sp]\n\t"
+      "ldr %[t0], [%[t0], #16]\n\t"
+      "ldr %[t0], [%[t0], #20]\n\t"  // right
+      "add %[y], %[y], %[t0]\n\t"
+      "strd %[x], %[y], [%[a]]\n\t"
+      // pass 2, row 2: p0 = row 2, p1 = out, y = row2_01, w2 = row2_12, x = multiplier,
+      // bias = offset, t = columns x - 1 and x, n = counter and shift
+      "ldr %[w0], [sp]\n\t"
+      "ldrd %[p0], %[p1], [%[w0], #8]\n\t"
+      "adds %[t0], %[p0], #1\n\t"
+      "adds %[t1], %[p1], #1\n\t"
+      "strd %[t0], %[t1], [%[w0], #8]\n\t"
+      "ldrd %[y], %[x], [%[w0], #16]\n\t"
+      "adds %[t0], %[y], #32\n\t"
+      "adds %[t1], %[x], #20\n\t"
+      "strd %[t0], %[t1], [%[w0], #16]\n\t"
+      "ldrd %[a], %[n], [%[w0], #24]\n\t"
+      "ldr %[w2], [%[y], #28]\n\t"
+      "ldr %[y], [%[y], #24]\n\t"
+      "ldr %[bias], [%[x], #16]\n\t"
+      "ldr %[t0], [%[x], #12]\n\t"  // e
+      "ldr %[x], [%[x], #4]\n\t"
+      "ldrsb %[t], [%[p0]]\n\t"
+      "lsl %[t], %[t], #16\n\t"  // columns -1 (0: it is in `left`) and 0
+      "adds %[n], %[n], #1\n\t"
+      "lsrs %[n], %[n], #1\n\t"
+      "sub %[n], %[n], #1\n\t"
+      "orr %[n], %[t0], %[n], lsl #8\n\t"
+      "bcc 4f\n\t"
+      "3:\n\t"
+        "ldrsb %[w0], [%[p0], %[c]]\n\t"
+        "ldrsb %[w1], [%[p0], %[c2]]!\n\t"
+        "ldrd %[t0], %[t1], [%[a]], #8\n\t"
+        "smlad %[t0], %[t], %[y], %[t0]\n\t"
+        "smlabt %[t0], %[w0], %[w2], %[t0]\n\t"
+        "smlatb %[t1], %[t], %[y], %[t1]\n\t"
+        "pkhbt %[t], %[w0], %[w1], lsl #16\n\t"
+        "smlad %[t1], %[t], %[w2], %[t1]\n\t"
+        "smmlar %[w0], %[t0], %[x], %[bias]\n\t"
+        "add %[w0], %[w0], %[t0], asr #31\n\t"
+        "asr %[w0], %[w0], %[n]\n\t"
+        "ssat %[w0], #8, %[w0]\n\t"
+        "strb %[w0], [%[p1]], %[c2]\n\t"
+        "smmlar %[w1], %[t1], %[x], %[bias]\n\t"
+        "add %[w1], %[w1], %[t1], asr #31\n\t"
+        "asr %[w1], %[w1], %[n]\n\t"
+        "ssat %[w1], #8, %[w1]\n\t"
+        "strb %[w1], [%[p1], %[mc]]\n\t"
+      "4:\n\t"
+        "ldrsb %[w0], [%[p0], %[c]]\n\t"
+        "ldrsb %[w1], [%[p0], %[c2]]!\n\t"
+      "5:\n\t"
+        "ldrd %[t0], %[t1], [%[a]], #8\n\t"
+        "smlad %[t0], %[t], %[y], %[t0]\n\t"
+        "smlabt %[t0], %[w0], %[w2], %[t0]\n\t"
+        "smlatb %[t1], %[t], %[y], %[t1]\n\t"
+        "pkhbt %[t], %[w0], %[w1], lsl #16\n\t"
+        "smlad %[t1], %[t], %[w2], %[t1]\n\t"
+        "smmlar %[w0], %[t0], %[x], %[bias]\n\t"
+        "add %[w0], %[w0], %[t0], asr #31\n\t"
+        "asr %[w0], %[w0], %[n]\n\t"
+        "ssat %[w0], #8, %[w0]\n\t"
+        "strb %[w0], [%[p1]], %[c2]\n\t"
+        "smmlar %[w1], %[t1], %[x], %[bias]\n\t"
+        "add %[w1], %[w1], %[t1], asr #31\n\t"
+        "asr %[w1], %[w1], %[n]\n\t"
+        "ssat %[w1], #8, %[w1]\n\t"
+        "strb %[w1], [%[p1], %[mc]]\n\t"
+      "subs %[n], %[n], #256\n\t"
+      "bpl 3b\n\t"
+      "cmn %[n], #256\n\t"  // then the last pair, once, with column `width` = 0
+      "bmi 6f\n\t"
+      "ldrsb %[w0], [%[p0], %[c]]\n\t"
+      "movs %[w1], #0\n\t"
+      "b 5b\n\t"
+      "6:\n\t"
+      "ldr %[w0], [sp]\n\t"
+      "ldr %[t0], [%[w0], #32]\n\t"
+      "subs %[t0], %[t0], #1\n\t"
+      "str %[t0], [%[w0], #32]\n\t"
+      "bne 0b\n\t"
+      "add sp, sp, #8"
+      : [w0] "+r"(w0), [p0] "=&r"(p0), [p1] "=&r"(p1), [a] "=&r"(a), [n] "=&r"(n), [y] "=&r"(y), [x] "=&r"(x),
+        [t] "=&r"(t), [t0] "=&r"(t0), [t1] "=&r"(t1), [w1] "=&r"(w1), [w2] "=&r"(w2), [bias] "=&r"(bias)
+      : [c] "i"(C), [c2] "i"(2 * C), [mc] "i"(-C)
+      : "cc", "memory");
 }
 #endif
 
