@@ -165,7 +165,8 @@ inline int32_t dot(const uint32_t* x, const uint32_t* w, int32_t acc, unsigned n
 // A 3x3 depthwise channel as its row loops read it, scaled by 2^pre_shift: rows 0 and 1 of column
 // kx packed (row 0 low); the folded bias; the padding columns' taps times the input zero point,
 // `left` (column -1, the bias included) and `right` (column `width`); row 2's columns 0 and 1, and
-// 1 and 2, packed (the lower column low). The row kernel's target loops read it by offset.
+// 1 and 2, packed (the lower column low). The row kernel's target loops read it by offset
+// (conv_dw_s8_cm7.cpp checks them).
 struct Depthwise3 {
   uint32_t rows01[3];
   int32_t bias;
@@ -174,7 +175,6 @@ struct Depthwise3 {
   uint32_t row2_01;
   uint32_t row2_12;
 };
-static_assert(sizeof(Depthwise3) == 32, "conv_dw_s8_cm7.cpp's loops read the fields by offset");
 
 // Sets d.left and d.right from the weights, the bias and the input zero point zp.
 inline void set_padding_taps(Depthwise3& d, int32_t zp) {

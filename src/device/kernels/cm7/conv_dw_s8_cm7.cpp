@@ -3,9 +3,9 @@
 // across the row; fast exact requantisation.
 //
 // 3x3, stride 1, padding 1 (the default extractor's layers): every input value is loaded once
-// per channel instead of three times (row3 below). Padding columns hold the input zero point
-// (which the folded bias cancels); a padding row gets zero weights and its part of the folded
-// bias back.
+// per channel instead of three times (channel3 below; row3_asm is the same in inline assembly on
+// the target). Padding columns hold the input zero point (which the folded bias cancels); a
+// padding row gets zero weights and its part of the folded bias back.
 //
 // Other shapes: a window loop per output pixel (borders and missing rows handled per tap).
 #include <stddef.h>
@@ -116,8 +116,8 @@ __attribute__((noinline)) void row3(const agn_layer& l, const int8_t* const* in_
   for (int c = 0; c < channels; ++c) {
     cm7::Depthwise3 masked;
     if (!rows.all_rows) masked_weights(l, in_rows, weights[c], sums, c, &masked);
-    channel3(rows.r[0] + c, rows.r[1] + c, rows.r[2] + c, channels, l.out_width,
-                    rows.all_rows ? weights[c] : masked, ch[c], l.act_min, l.act_max, acc, out_row + c);
+    channel3(rows.r[0] + c, rows.r[1] + c, rows.r[2] + c, channels, l.out_width, rows.all_rows ? weights[c] : masked,
+             ch[c], l.act_min, l.act_max, acc, out_row + c);
   }
 }
 
@@ -147,8 +147,15 @@ __attribute__((noinline)) void row3_asm(const agn_layer& l, const int8_t* const*
                                         const cm7::Depthwise3* weights, const cm7::Channel* ch, const int32_t* sums,
                                         int8_t* out_row) {
   static_assert(offsetof(Frame3, out) == 12 && offsetof(Frame3, d) == 16 && offsetof(Frame3, acc) == 24 &&
-                    offsetof(Frame3, channels_left) == 32 && sizeof(cm7::Channel) == 20,
-                "the offsets in the assembly");
+                    offsetof(Frame3, channels_left) == 32,
+                "the frame's offsets in the assembly");
+  static_assert(offsetof(cm7::Depthwise3, bias) == 12 && offsetof(cm7::Depthwise3, left) == 16 &&
+                    offsetof(cm7::Depthwise3, right) == 20 && offsetof(cm7::Depthwise3, row2_01) == 24 &&
+                    offsetof(cm7::Depthwise3, row2_12) == 28 && sizeof(cm7::Depthwise3) == 32,
+                "the weights' offsets in the assembly");
+  static_assert(offsetof(cm7::Channel, multiplier) == 4 && offsetof(cm7::Channel, post_shift) == 12 &&
+                    offsetof(cm7::Channel, offset) == 16 && sizeof(cm7::Channel) == 20,
+                "the requantisation parameters' offsets in the assembly");
   const Rows3 rows = rows3(in_rows);
   int32_t acc[kMaxWidth];
   cm7::Depthwise3 masked[C];
