@@ -3,11 +3,13 @@
 // across the row; fast exact requantisation.
 //
 // 3x3, stride 1, padding 1 (the default extractor's layers): every input value is loaded once
-// per channel instead of three times (channel3 below; row3_asm is the same in inline assembly on
-// the target). Padding columns hold the input zero point (which the folded bias cancels); a
+// per channel instead of three times (channel3 below, the definition and the host path; row3_asm
+// is the same in inline assembly on the target, for 3 or 4 channels, the whole int8 range and
+// even widths). Padding columns hold the input zero point (which the folded bias cancels); a
 // padding row gets zero weights and its part of the folded bias back.
 //
-// Other shapes: a window loop per output pixel (borders and missing rows handled per tap).
+// Other shapes (on the target also the 3x3 ones row3_asm does not take): a window loop per
+// output pixel (borders and missing rows handled per tap).
 #include <stddef.h>
 
 #include "device/kernels/cm7/cm7_kernels.h"
@@ -35,6 +37,7 @@ int32_t window_acc(const agn_layer& l, const int8_t* const* rows, int32_t bias, 
   return bias + cm7::scale(acc, ch);
 }
 
+#if !defined(__ARM_FEATURE_DSP)
 // One channel of a 3x3 stride-1 padding-1 row, in two passes, so that each keeps its weights
 // and parameters in registers. The padding columns -1 and `width` hold the zero point: their taps
 // times zp are d.left (with the bias) and d.right, so neither pass reads outside the row.
@@ -76,6 +79,8 @@ void channel3(const int8_t* p0, const int8_t* p1, const int8_t* p2, int stride, 
   }
 }
 
+#endif
+
 // The rows a 3x3 row kernel reads: a missing (padding) row reads a present one, with zero
 // weights (masked_weights).
 struct Rows3 {
@@ -107,7 +112,9 @@ __attribute__((noinline)) void masked_weights(const agn_layer& l, const int8_t* 
   cm7::set_padding_taps(*masked, l.in_zero_point);
 }
 
-// Every channel of a 3x3 row, the C loops (any channel count, width and clamp).
+#if !defined(__ARM_FEATURE_DSP)
+// Every channel of a 3x3 row, the C loops (any channel count, width and clamp): the host path;
+// row3_asm below is the same on the target.
 __attribute__((noinline)) void row3(const agn_layer& l, const int8_t* const* in_rows, const cm7::Depthwise3* weights,
                                     const cm7::Channel* ch, const int32_t* sums, int8_t* out_row) {
   const Rows3 rows = rows3(in_rows);
@@ -120,6 +127,7 @@ __attribute__((noinline)) void row3(const agn_layer& l, const int8_t* const* in_
              ch[c], l.act_min, l.act_max, acc, out_row + c);
   }
 }
+#endif
 
 #if defined(__ARM_FEATURE_DSP)
 // What row3_asm's loops read and advance, channel by channel (offsets used in the assembly).
@@ -328,14 +336,16 @@ extern "C" void agn_conv_dw_s8_cm7(const agn_layer* l, const void* state, const 
     const cm7::Depthwise3* weights = cm7::at<cm7::Depthwise3>(state, p.weights);
 #if defined(__ARM_FEATURE_DSP)
     // The channel count as an immediate for the default extractor's layers (3 and 4 channels, the
-    // whole int8 range).
+    // whole int8 range). Other 3x3 shapes take the window loop below on the target (flash: no
+    // second set of row loops there).
     if (p.full_range && l->out_width >= 4 && !(l->out_width & 1) && (channels == 3 || channels == 4)) {
       (channels == 3 ? row3_asm<3> : row3_asm<4>)(*l, in_rows, weights, ch, sums, out_row);
       return;
     }
-#endif
+#else
     row3(*l, in_rows, weights, ch, sums, out_row);
     return;
+#endif
   }
   for (int c = 0; c < channels; ++c) {
     // Padding rows contribute nothing: give their zp * w back to the folded bias.
