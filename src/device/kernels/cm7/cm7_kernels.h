@@ -162,13 +162,26 @@ inline int32_t dot(const uint32_t* x, const uint32_t* w, int32_t acc, unsigned n
   return acc;
 }
 
-// A 3x3 depthwise channel's weights, scaled by 2^pre_shift: rows 0 and 1 of column kx packed
-// (row 0 low); row 2's columns 1 and 0 packed (column 1 low), and its column 2.
+// A 3x3 depthwise channel as its row loops read it, scaled by 2^pre_shift: rows 0 and 1 of column
+// kx packed (row 0 low); the folded bias; the padding columns' taps times the input zero point,
+// `left` (column -1, the bias included) and `right` (column `width`); row 2's columns 0 and 1, and
+// 1 and 2, packed (the lower column low). The row kernel's target loops read it by offset
+// (conv_dw_s8_cm7.cpp checks them).
 struct Depthwise3 {
   uint32_t rows01[3];
-  uint32_t row2_10;
-  int32_t row2_2;
+  int32_t bias;
+  int32_t left;
+  int32_t right;
+  uint32_t row2_01;
+  uint32_t row2_12;
 };
+
+// Sets d.left and d.right from the weights, the bias and the input zero point zp.
+inline void set_padding_taps(Depthwise3& d, int32_t zp) {
+  const uint32_t pad = pack16(zp, zp);
+  d.left = smlad(pad, d.rows01[0], d.bias) + zp * static_cast<int16_t>(d.row2_01);
+  d.right = smuad(pad, d.rows01[2]) + zp * static_cast<int16_t>(d.row2_12 >> 16);
+}
 
 struct Layer {
   uint32_t fast;         // every channel within the fast requantisation's bounds

@@ -3,11 +3,15 @@
 // across the row; fast exact requantisation.
 //
 // 3x3, stride 1, padding 1 (the default extractor's layers): every input value is loaded once
-// per channel instead of three times (row3 below). Padding columns hold the input zero point
-// (which the folded bias cancels); a padding row gets zero weights and its part of the folded
-// bias back.
+// per channel instead of three times (channel3 below, the definition and the host path; row3_asm
+// is the same in inline assembly on the target, for 3 or 4 channels, the whole int8 range and
+// even widths). Padding columns hold the input zero point (which the folded bias cancels); a
+// padding row gets zero weights and its part of the folded bias back.
 //
-// Other shapes: a window loop per output pixel (borders and missing rows handled per tap).
+// Other shapes (on the target also the 3x3 ones row3_asm does not take): a window loop per
+// output pixel (borders and missing rows handled per tap).
+#include <stddef.h>
+
 #include "device/kernels/cm7/cm7_kernels.h"
 
 namespace cm7 = agilenn::device::cm7;
@@ -33,51 +37,286 @@ int32_t window_acc(const agn_layer& l, const int8_t* const* rows, int32_t bias, 
   return bias + cm7::scale(acc, ch);
 }
 
-// One channel of a 3x3 stride-1 padding-1 row, in two passes so that each keeps its values in
-// registers. r0 points at channel c of row 0's pixel 0; row 1 is at r0 + d1, row 2 at r2.
-// Pass 1: rows 0 and 1, packed per column into one 16-bit pair and multiplied with the column
-// tap's packed weights by one SMLAD; each column adds to three running accumulators (outputs
-// x - 1, x and x + 1), and finished ones go to acc[0..width). Pass 2: row 2, whose columns x and
-// x - 1 stay packed in one register (one SMLAD; one PKHBT slides the window), requantisation and
-// the clamp.
-// (Not inlined: the passes get every register.)
-template <bool FullRange>
-__attribute__((noinline)) void row3(const int8_t* r0, ptrdiff_t d1, const int8_t* r2, int channels, int width, const cm7::Depthwise3& weights,
-          int32_t bias, const cm7::Channel& ch, int32_t zp, int32_t lo, int32_t hi, int32_t* __restrict acc,
-          int8_t* __restrict out) {
-  {
-    const uint32_t wa0 = weights.rows01[0], wa1 = weights.rows01[1], wa2 = weights.rows01[2];
-    const uint32_t pad = cm7::pack16(zp, zp);
-    uint32_t p = cm7::pack16(r0[0], r0[d1]);
-    int32_t prev = cm7::smlad(p, wa1, cm7::smlad(pad, wa0, bias));  // output 0 (column -1 is padding)
-    int32_t cur = cm7::smlad(p, wa0, bias);                            // output 1
-    r0 += channels;
-    for (const int32_t* end = acc + width - 1; acc != end; r0 += channels) {
-      p = cm7::pack16(r0[0], r0[d1]);
-      *acc++ = cm7::smlad(p, wa2, prev);
-      prev = cm7::smlad(p, wa1, cur);
-      cur = cm7::smlad(p, wa0, bias);
-    }
-    *acc = cm7::smlad(pad, wa2, prev);  // column `width` is padding
-    acc -= width - 1;
+#if !defined(__ARM_FEATURE_DSP)
+// One channel of a 3x3 stride-1 padding-1 row, in two passes, so that each keeps its weights
+// and parameters in registers. The padding columns -1 and `width` hold the zero point: their taps
+// times zp are d.left (with the bias) and d.right, so neither pass reads outside the row.
+//
+// Pass 1, rows 0 and 1 (p0, p1): each column's two values packed into one 16-bit pair, one SMLAD
+// with that column's tap pair for each of the outputs x - 1, x, x + 1 it touches; acc[x] is
+// stored when column x + 1 is done.
+// Pass 2, row 2 (p2), requantisation and the clamp: row 2's columns x - 1 and x stay packed (one
+// SMLAD with taps 0 and 1; tap 2 times column x + 1), then out[x].
+void channel3(const int8_t* p0, const int8_t* p1, const int8_t* p2, int stride, int width, const cm7::Depthwise3& d,
+              const cm7::Channel& ch, int32_t lo, int32_t hi, int32_t* acc, int8_t* out) {
+  const uint32_t w0 = d.rows01[0], w1 = d.rows01[1], w2 = d.rows01[2];
+  uint32_t t = cm7::pack16(p0[0], p1[0]);  // column 0
+  int32_t x = cm7::smlad(t, w1, d.left);   // output 0
+  int32_t y = cm7::smlad(t, w0, d.bias);   // output 1
+  int32_t* a = acc;
+  for (int n = width - 2; n > 0; --n) {  // columns 1 .. width - 2
+    p0 += stride;
+    p1 += stride;
+    t = cm7::pack16(p0[0], p1[0]);
+    *a++ = cm7::smlad(t, w2, x);
+    x = cm7::smlad(t, w1, y);
+    y = cm7::smlad(t, w0, d.bias);
   }
-  const uint32_t wb10 = weights.row2_10;
-  const int32_t wb2 = weights.row2_2;
-  const int32_t multiplier = ch.multiplier, offset = ch.offset, e = ch.post_shift;
-  uint32_t q = cm7::pack16(r2[0], zp);  // columns x (low) and x - 1
-  auto emit = [&](int32_t a) {
-    const int32_t v = (cm7::smmlar(a, multiplier, offset) + (a >> 31)) >> e;  // cm7::requantize
-    *out = static_cast<int8_t>(FullRange ? cm7::ssat8(v) : cm7::clamp8(v, lo, hi));
-    out += channels;
-  };
-  for (const int32_t* end = acc + width - 1; acc != end;) {
-    r2 += channels;
-    const int32_t q_next = *r2;
-    emit(cm7::smlad(q, wb10, *acc++) + wb2 * q_next);
-    q = cm7::pack16(q_next, static_cast<int32_t>(q));
+  p0 += stride;
+  p1 += stride;
+  t = cm7::pack16(p0[0], p1[0]);  // column width - 1
+  a[0] = cm7::smlad(t, w2, x);
+  a[1] = cm7::smlad(t, w1, y) + d.right;
+
+  const uint32_t wa = d.row2_01;
+  const int32_t w22 = static_cast<int16_t>(d.row2_12 >> 16);
+  uint32_t q = static_cast<uint32_t>(int32_t{p2[0]}) << 16;  // columns -1 (0: it is in `left`) and 0
+  for (int i = 0; i < width; ++i, out += stride) {
+    const int32_t next = i + 1 < width ? p2[(i + 1) * stride] : 0;  // column `width`: in `right`
+    const int32_t v = cm7::requantize(cm7::smlad(q, wa, acc[i]) + next * w22, ch);
+    *out = cm7::clamp8(v, lo, hi);
+    q = cm7::pack16(static_cast<int32_t>(q) >> 16, next);
   }
-  emit(cm7::smlad(q, wb10, *acc) + wb2 * zp);
 }
+
+#endif
+
+// The rows a 3x3 row kernel reads: a missing (padding) row reads a present one, with zero
+// weights (masked_weights).
+struct Rows3 {
+  const int8_t* r[3];
+  bool all_rows;
+};
+Rows3 rows3(const int8_t* const* in_rows) {
+  const int8_t* present = in_rows[0] != nullptr ? in_rows[0] : in_rows[1] != nullptr ? in_rows[1] : in_rows[2];
+  Rows3 rows;
+  for (int ky = 0; ky < 3; ++ky) rows.r[ky] = in_rows[ky] != nullptr ? in_rows[ky] : present;
+  rows.all_rows = in_rows[0] != nullptr && in_rows[1] != nullptr && in_rows[2] != nullptr;
+  return rows;
+}
+
+// Channel c's parameters for a row with padding rows: their weights zero, their zp * w given back
+// to the folded bias (they contribute nothing), the padding columns' taps recomputed.
+__attribute__((noinline)) void masked_weights(const agn_layer& l, const int8_t* const* in_rows,
+                                              const cm7::Depthwise3& weights, const int32_t* sums, int c,
+                                              cm7::Depthwise3* masked) {
+  const uint32_t keep01 = (in_rows[0] != nullptr ? 0x0000FFFFu : 0u) | (in_rows[1] != nullptr ? 0xFFFF0000u : 0u);
+  const uint32_t keep2 = in_rows[2] != nullptr ? 0xFFFFFFFFu : 0u;
+  *masked = weights;
+  for (int kx = 0; kx < 3; ++kx) masked->rows01[kx] &= keep01;
+  masked->row2_01 &= keep2;
+  masked->row2_12 &= keep2;
+  for (int ky = 0; ky < 3; ++ky) {
+    if (in_rows[ky] == nullptr) masked->bias += l.in_zero_point * sums[ky * l.out_channels + c];
+  }
+  cm7::set_padding_taps(*masked, l.in_zero_point);
+}
+
+#if !defined(__ARM_FEATURE_DSP)
+// Every channel of a 3x3 row, the C loops (any channel count, width and clamp): the host path;
+// row3_asm below is the same on the target.
+__attribute__((noinline)) void row3(const agn_layer& l, const int8_t* const* in_rows, const cm7::Depthwise3* weights,
+                                    const cm7::Channel* ch, const int32_t* sums, int8_t* out_row) {
+  const Rows3 rows = rows3(in_rows);
+  const int channels = l.out_channels;
+  int32_t acc[kMaxWidth];
+  for (int c = 0; c < channels; ++c) {
+    cm7::Depthwise3 masked;
+    if (!rows.all_rows) masked_weights(l, in_rows, weights[c], sums, c, &masked);
+    channel3(rows.r[0] + c, rows.r[1] + c, rows.r[2] + c, channels, l.out_width, rows.all_rows ? weights[c] : masked,
+             ch[c], l.act_min, l.act_max, acc, out_row + c);
+  }
+}
+#endif
+
+#if defined(__ARM_FEATURE_DSP)
+// What row3_asm's loops read and advance, channel by channel (offsets used in the assembly).
+struct Frame3 {
+  const int8_t* rows[3];  // rows 0, 1, 2 at channel c
+  int8_t* out;            // out_row + c
+  const cm7::Depthwise3* d;
+  const cm7::Channel* ch;
+  int32_t* acc;
+  int32_t pairs;  // (width - 2) / 2
+  int32_t channels_left;
+};
+
+// channel3 for every channel of a row, written out for C channels (3 or 4, the default
+// extractor's layers: an immediate in the addressing), the whole int8 range (SSAT) and even
+// widths >= 4. Each loop is unrolled twice (entered in the middle for an odd pair count):
+// pass 1 takes two columns in 13 instructions (4 LDRSB, 2 PKHBT, 6 SMLAD, STRD) plus the loop;
+// pass 2 two outputs in 18 (2 LDRSB, LDRD, 5 multiply-accumulates and PKHBT, 5 per output to
+// requantise and store: SMMLAR, ADD, ASR, SSAT, STRB) plus the loop, the loop counter and the
+// shift in one register ((iterations left - 1) << 8 | e: ASR reads the low byte); its last pair
+// runs once more with column `width` = 0. The frame's address is kept at [sp] while the loops
+// use every other register.
+template <int C>
+__attribute__((noinline)) void row3_asm(const agn_layer& l, const int8_t* const* in_rows,
+                                        const cm7::Depthwise3* weights, const cm7::Channel* ch, const int32_t* sums,
+                                        int8_t* out_row) {
+  static_assert(offsetof(Frame3, out) == 12 && offsetof(Frame3, d) == 16 && offsetof(Frame3, acc) == 24 &&
+                    offsetof(Frame3, channels_left) == 32,
+                "the frame's offsets in the assembly");
+  static_assert(offsetof(cm7::Depthwise3, bias) == 12 && offsetof(cm7::Depthwise3, left) == 16 &&
+                    offsetof(cm7::Depthwise3, right) == 20 && offsetof(cm7::Depthwise3, row2_01) == 24 &&
+                    offsetof(cm7::Depthwise3, row2_12) == 28 && sizeof(cm7::Depthwise3) == 32,
+                "the weights' offsets in the assembly");
+  static_assert(offsetof(cm7::Channel, multiplier) == 4 && offsetof(cm7::Channel, post_shift) == 12 &&
+                    offsetof(cm7::Channel, offset) == 16 && sizeof(cm7::Channel) == 20,
+                "the requantisation parameters' offsets in the assembly");
+  const Rows3 rows = rows3(in_rows);
+  int32_t acc[kMaxWidth];
+  cm7::Depthwise3 masked[C];
+  if (!rows.all_rows) {
+    for (int c = 0; c < C; ++c) masked_weights(l, in_rows, weights[c], sums, c, &masked[c]);
+    weights = masked;
+  }
+  Frame3 frame = {{rows.r[0], rows.r[1], rows.r[2]}, out_row, weights, ch, acc, (l.out_width - 2) / 2, C};
+  Frame3* w0 = &frame;
+  uint32_t p0, p1, a, n, y, x, t, t0, t1, w1, w2, bias;
+  __asm__ volatile(
+      "str %[w0], [sp, #-8]!\n\t"
+      "0:\n\t"  // channel c: pass 1, rows 0 and 1
+      "ldrd %[p0], %[p1], [%[w0]]\n\t"
+      "adds %[t0], %[p0], #1\n\t"
+      "adds %[t1], %[p1], #1\n\t"
+      "strd %[t0], %[t1], [%[w0]]\n\t"
+      "ldr %[y], [%[w0], #16]\n\t"
+      "ldrd %[a], %[n], [%[w0], #24]\n\t"
+      "ldrd %[w0], %[w1], [%[y]]\n\t"
+      "ldrd %[w2], %[bias], [%[y], #8]\n\t"
+      "ldr %[x], [%[y], #16]\n\t"  // left
+      "ldrsb %[t0], [%[p0]], %[c]\n\t"
+      "ldrsb %[t1], [%[p1]], %[c]\n\t"
+      "pkhbt %[t], %[t0], %[t1], lsl #16\n\t"
+      "smlad %[x], %[t], %[w1], %[x]\n\t"     // output 0
+      "smlad %[y], %[t], %[w0], %[bias]\n\t"  // output 1
+      "adds %[n], %[n], #1\n\t"
+      "lsrs %[n], %[n], #1\n\t"
+      "bcc 2f\n\t"
+      "1:\n\t"
+        "ldrsb %[t0], [%[p0]], %[c]\n\t"
+        "ldrsb %[t1], [%[p1]], %[c]\n\t"
+        "pkhbt %[t], %[t0], %[t1], lsl #16\n\t"
+        "smlad %[x], %[t], %[w2], %[x]\n\t"
+        "smlad %[y], %[t], %[w1], %[y]\n\t"
+        "ldrsb %[t0], [%[p0]], %[c]\n\t"
+        "ldrsb %[t1], [%[p1]], %[c]\n\t"
+        "pkhbt %[t0], %[t0], %[t1], lsl #16\n\t"
+        "smlad %[y], %[t0], %[w2], %[y]\n\t"
+        "strd %[x], %[y], [%[a]], #8\n\t"
+        "smlad %[x], %[t], %[w0], %[bias]\n\t"
+        "smlad %[x], %[t0], %[w1], %[x]\n\t"
+        "smlad %[y], %[t0], %[w0], %[bias]\n\t"
+      "2:\n\t"
+        "ldrsb %[t0], [%[p0]], %[c]\n\t"
+        "ldrsb %[t1], [%[p1]], %[c]\n\t"
+        "pkhbt %[t], %[t0], %[t1], lsl #16\n\t"
+        "smlad %[x], %[t], %[w2], %[x]\n\t"
+        "smlad %[y], %[t], %[w1], %[y]\n\t"
+        "ldrsb %[t0], [%[p0]], %[c]\n\t"
+        "ldrsb %[t1], [%[p1]], %[c]\n\t"
+        "pkhbt %[t0], %[t0], %[t1], lsl #16\n\t"
+        "smlad %[y], %[t0], %[w2], %[y]\n\t"
+        "strd %[x], %[y], [%[a]], #8\n\t"
+        "smlad %[x], %[t], %[w0], %[bias]\n\t"
+        "smlad %[x], %[t0], %[w1], %[x]\n\t"
+        "smlad %[y], %[t0], %[w0], %[bias]\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b\n\t"
+      "ldrsb %[t0], [%[p0]]\n\t"  // column width - 1
+      "ldrsb %[t1], [%[p1]]\n\t"
+      "pkhbt %[t], %[t0], %[t1], lsl #16\n\t"
+      "smlad %[x], %[t], %[w2], %[x]\n\t"
+      "smlad %[y], %[t], %[w1], %[y]\n\t"
+      "ldr %[t0], [sp]\n\t"
+      "ldr %[t0], [%[t0], #16]\n\t"
+      "ldr %[t0], [%[t0], #20]\n\t"  // right
+      "add %[y], %[y], %[t0]\n\t"
+      "strd %[x], %[y], [%[a]]\n\t"
+      // pass 2, row 2: p0 = row 2, p1 = out, y = row2_01, w2 = row2_12, x = multiplier,
+      // bias = offset, t = columns x - 1 and x, n = counter and shift
+      "ldr %[w0], [sp]\n\t"
+      "ldrd %[p0], %[p1], [%[w0], #8]\n\t"
+      "adds %[t0], %[p0], #1\n\t"
+      "adds %[t1], %[p1], #1\n\t"
+      "strd %[t0], %[t1], [%[w0], #8]\n\t"
+      "ldrd %[y], %[x], [%[w0], #16]\n\t"
+      "adds %[t0], %[y], #32\n\t"
+      "adds %[t1], %[x], #20\n\t"
+      "strd %[t0], %[t1], [%[w0], #16]\n\t"
+      "ldrd %[a], %[n], [%[w0], #24]\n\t"
+      "ldr %[w2], [%[y], #28]\n\t"
+      "ldr %[y], [%[y], #24]\n\t"
+      "ldr %[bias], [%[x], #16]\n\t"
+      "ldr %[t0], [%[x], #12]\n\t"  // e
+      "ldr %[x], [%[x], #4]\n\t"
+      "ldrsb %[t], [%[p0]]\n\t"
+      "lsl %[t], %[t], #16\n\t"  // columns -1 (0: it is in `left`) and 0
+      "adds %[n], %[n], #1\n\t"
+      "lsrs %[n], %[n], #1\n\t"
+      "sub %[n], %[n], #1\n\t"
+      "orr %[n], %[t0], %[n], lsl #8\n\t"
+      "bcc 4f\n\t"
+      "3:\n\t"
+        "ldrsb %[w0], [%[p0], %[c]]\n\t"
+        "ldrsb %[w1], [%[p0], %[c2]]!\n\t"
+        "ldrd %[t0], %[t1], [%[a]], #8\n\t"
+        "smlad %[t0], %[t], %[y], %[t0]\n\t"
+        "smlabt %[t0], %[w0], %[w2], %[t0]\n\t"
+        "smlatb %[t1], %[t], %[y], %[t1]\n\t"
+        "pkhbt %[t], %[w0], %[w1], lsl #16\n\t"
+        "smlad %[t1], %[t], %[w2], %[t1]\n\t"
+        "smmlar %[w0], %[t0], %[x], %[bias]\n\t"
+        "add %[w0], %[w0], %[t0], asr #31\n\t"
+        "asr %[w0], %[w0], %[n]\n\t"
+        "ssat %[w0], #8, %[w0]\n\t"
+        "strb %[w0], [%[p1]], %[c2]\n\t"
+        "smmlar %[w1], %[t1], %[x], %[bias]\n\t"
+        "add %[w1], %[w1], %[t1], asr #31\n\t"
+        "asr %[w1], %[w1], %[n]\n\t"
+        "ssat %[w1], #8, %[w1]\n\t"
+        "strb %[w1], [%[p1], %[mc]]\n\t"
+      "4:\n\t"
+        "ldrsb %[w0], [%[p0], %[c]]\n\t"
+        "ldrsb %[w1], [%[p0], %[c2]]!\n\t"
+      "5:\n\t"
+        "ldrd %[t0], %[t1], [%[a]], #8\n\t"
+        "smlad %[t0], %[t], %[y], %[t0]\n\t"
+        "smlabt %[t0], %[w0], %[w2], %[t0]\n\t"
+        "smlatb %[t1], %[t], %[y], %[t1]\n\t"
+        "pkhbt %[t], %[w0], %[w1], lsl #16\n\t"
+        "smlad %[t1], %[t], %[w2], %[t1]\n\t"
+        "smmlar %[w0], %[t0], %[x], %[bias]\n\t"
+        "add %[w0], %[w0], %[t0], asr #31\n\t"
+        "asr %[w0], %[w0], %[n]\n\t"
+        "ssat %[w0], #8, %[w0]\n\t"
+        "strb %[w0], [%[p1]], %[c2]\n\t"
+        "smmlar %[w1], %[t1], %[x], %[bias]\n\t"
+        "add %[w1], %[w1], %[t1], asr #31\n\t"
+        "asr %[w1], %[w1], %[n]\n\t"
+        "ssat %[w1], #8, %[w1]\n\t"
+        "strb %[w1], [%[p1], %[mc]]\n\t"
+      "subs %[n], %[n], #256\n\t"
+      "bpl 3b\n\t"
+      "cmn %[n], #256\n\t"  // then the last pair, once, with column `width` = 0
+      "bmi 6f\n\t"
+      "ldrsb %[w0], [%[p0], %[c]]\n\t"
+      "movs %[w1], #0\n\t"
+      "b 5b\n\t"
+      "6:\n\t"
+      "ldr %[w0], [sp]\n\t"
+      "ldr %[t0], [%[w0], #32]\n\t"
+      "subs %[t0], %[t0], #1\n\t"
+      "str %[t0], [%[w0], #32]\n\t"
+      "bne 0b\n\t"
+      "add sp, sp, #8"
+      : [w0] "+r"(w0), [p0] "=&r"(p0), [p1] "=&r"(p1), [a] "=&r"(a), [n] "=&r"(n), [y] "=&r"(y), [x] "=&r"(x),
+        [t] "=&r"(t), [t0] "=&r"(t0), [t1] "=&r"(t1), [w1] "=&r"(w1), [w2] "=&r"(w2), [bias] "=&r"(bias)
+      : [c] "i"(C), [c2] "i"(2 * C), [mc] "i"(-C)
+      : "cc", "memory");
+}
+#endif
 
 }  // namespace
 
@@ -92,49 +331,31 @@ extern "C" void agn_conv_dw_s8_cm7(const agn_layer* l, const void* state, const 
   }
   const cm7::Channel* ch = cm7::at<cm7::Channel>(state, p.channels);
   const int32_t* sums = cm7::at<int32_t>(state, p.weight_sums);
-  const int32_t zp_in = l->in_zero_point, lo = l->act_min, hi = l->act_max;
-  bool all_rows = true;
-  for (int ky = 0; ky < k; ++ky) all_rows = all_rows && in_rows[ky] != nullptr;
-  // Padding rows contribute nothing: give their zp * w back to the folded bias.
-  auto bias_of = [&](int c) {
+  if (k == 3 && l->stride == 1 && l->padding == 1 && l->out_width == l->in_width && l->in_width >= 2 &&
+      l->in_width <= kMaxWidth) {
+    const cm7::Depthwise3* weights = cm7::at<cm7::Depthwise3>(state, p.weights);
+#if defined(__ARM_FEATURE_DSP)
+    // The channel count as an immediate for the default extractor's layers (3 and 4 channels, the
+    // whole int8 range). Other 3x3 shapes take the window loop below on the target (flash: no
+    // second set of row loops there).
+    if (p.full_range && l->out_width >= 4 && !(l->out_width & 1) && (channels == 3 || channels == 4)) {
+      (channels == 3 ? row3_asm<3> : row3_asm<4>)(*l, in_rows, weights, ch, sums, out_row);
+      return;
+    }
+#else
+    row3(*l, in_rows, weights, ch, sums, out_row);
+    return;
+#endif
+  }
+  for (int c = 0; c < channels; ++c) {
+    // Padding rows contribute nothing: give their zp * w back to the folded bias.
     int32_t bias = ch[c].bias;
     for (int ky = 0; ky < k; ++ky) {
-      if (in_rows[ky] == nullptr) bias += zp_in * sums[ky * channels + c];
+      if (in_rows[ky] == nullptr) bias += l->in_zero_point * sums[ky * channels + c];
     }
-    return bias;
-  };
-  if (!(k == 3 && l->stride == 1 && l->padding == 1 && l->out_width == l->in_width && l->in_width >= 2 &&
-        l->in_width <= kMaxWidth)) {
-    for (int c = 0; c < channels; ++c) {
-      const int32_t bias = bias_of(c);
-      for (int ox = 0; ox < l->out_width; ++ox) {
-        out_row[ox * channels + c] =
-            cm7::clamp8(cm7::requantize(window_acc(*l, in_rows, bias, ch[c], c, ox), ch[c]), lo, hi);
-      }
+    for (int ox = 0; ox < l->out_width; ++ox) {
+      out_row[ox * channels + c] =
+          cm7::clamp8(cm7::requantize(window_acc(*l, in_rows, bias, ch[c], c, ox), ch[c]), l->act_min, l->act_max);
     }
-    return;
-  }
-  // 3x3: a missing row's weights become zero and it reads a present row instead.
-  const int8_t* present = in_rows[0] != nullptr ? in_rows[0] : in_rows[1] != nullptr ? in_rows[1] : in_rows[2];
-  const int8_t* r0 = in_rows[0] != nullptr ? in_rows[0] : present;
-  const int8_t* r2 = in_rows[2] != nullptr ? in_rows[2] : present;
-  const ptrdiff_t d1 = reinterpret_cast<intptr_t>(in_rows[1] != nullptr ? in_rows[1] : present) -
-                       reinterpret_cast<intptr_t>(r0);
-  const uint32_t keep = (in_rows[0] != nullptr ? 0x0000FFFFu : 0u) | (in_rows[1] != nullptr ? 0xFFFF0000u : 0u);
-  const cm7::Depthwise3* weights = cm7::at<cm7::Depthwise3>(state, p.weights);
-  const auto row = p.full_range ? row3<true> : row3<false>;
-  int32_t acc[kMaxWidth];
-  for (int c = 0; c < channels; ++c) {
-    if (all_rows) {
-      row(r0 + c, d1, r2 + c, channels, l->out_width, weights[c], ch[c].bias, ch[c], zp_in, lo, hi, acc, out_row + c);
-      continue;
-    }
-    cm7::Depthwise3 w = weights[c];
-    for (int kx = 0; kx < 3; ++kx) w.rows01[kx] &= keep;
-    if (in_rows[2] == nullptr) {
-      w.row2_10 = 0;
-      w.row2_2 = 0;
-    }
-    row(r0 + c, d1, r2 + c, channels, l->out_width, w, bias_of(c), ch[c], zp_in, lo, hi, acc, out_row + c);
   }
 }

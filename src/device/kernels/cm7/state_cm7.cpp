@@ -98,8 +98,10 @@ void prepare_layer(const agn_model& m, unsigned i, cm7::State* s, uint8_t* base)
         const int32_t scale = 1 << channels[c].pre_shift;
         auto w = [&](unsigned ky, unsigned kx) { return l.weights[(ky * 3 + kx) * l.out_channels + c] * scale; };
         for (unsigned kx = 0; kx < 3; ++kx) d3[c].rows01[kx] = cm7::pack16(w(0, kx), w(1, kx));
-        d3[c].row2_10 = cm7::pack16(w(2, 1), w(2, 0));
-        d3[c].row2_2 = w(2, 2);
+        d3[c].row2_01 = cm7::pack16(w(2, 0), w(2, 1));
+        d3[c].row2_12 = cm7::pack16(w(2, 1), w(2, 2));
+        d3[c].bias = channels[c].bias;
+        cm7::set_padding_taps(d3[c], l.in_zero_point);
       }
     }
   }
