@@ -2,10 +2,10 @@
 
 #include <ATen/Parallel.h>
 
-#include <cmath>
-#include <limits>
 #include <stdexcept>
 #include <vector>
+
+#include "train/quantizer_kernel.h"
 
 namespace agilenn::train {
 namespace nn = torch::nn;
@@ -153,6 +153,22 @@ torch::Tensor ReferenceNNImpl::forward(const torch::Tensor& features) {
   return fc->forward(body->forward(features).mean({2, 3}));
 }
 
+torch::Tensor ReferenceNNImpl::forward_folded(const torch::Tensor& features) {
+  if (is_training()) throw std::logic_error("ReferenceNN::forward_folded needs eval mode (batch norm on running statistics)");
+  torch::Tensor x = features;
+  for (size_t i = 0; i < body->size(); i += 3) {  // (conv, batch norm, ReLU) per layer
+    const auto c = body[i]->as<nn::Conv2d>();
+    const auto bn = body[i + 1]->as<nn::BatchNorm2d>();
+    const torch::Tensor scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
+    const auto options = nn::functional::Conv2dFuncOptions()
+                             .bias(bn->bias - bn->running_mean * scale)
+                             .stride(c->options.stride())
+                             .padding(c->options.padding());
+    x = torch::relu(nn::functional::conv2d(x, c->weight * scale.view({-1, 1, 1, 1}), options));
+  }
+  return fc->forward(x.mean({2, 3}));
+}
+
 void ReferenceNNImpl::permute_input_channels(const std::vector<int64_t>& order) {
   auto first = body[0]->as<nn::Conv2d>();
   check_permutation(order, first->weight.size(1));
@@ -181,32 +197,9 @@ torch::Tensor FeatureQuantizerImpl::symbols(const torch::Tensor& x) const {
 
 namespace {
 
-// The quantizer's forward and backward fused into one pass per element on the CPU: the composite
-// version (soft_assignment) materialises about ten [..., L] tensors per step, which made the
-// quantizer cost as much as a third of the Remote NN's step. Per element x, with levels l_j,
-// p_j = softmax_j(-s (x - l_j)^2) and soft = sum_j p_j l_j:
-//   d soft / d x   = sum_j p_j (l_j - soft) * (-2 s (x - l_j))
-//   d soft / d l_j = p_j + p_j (l_j - soft) * 2 s (x - l_j)
-// The output is the nearest level (hard); its gradient is the soft one (straight-through).
-template <typename T>
-T soft_terms(T x, const T* lv, int64_t n, T s, T* p) {
-  T best = -std::numeric_limits<T>::infinity();
-  for (int64_t j = 0; j < n; ++j) {
-    p[j] = -s * (x - lv[j]) * (x - lv[j]);
-    best = std::max(best, p[j]);
-  }
-  T sum = 0, soft = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    p[j] = std::exp(p[j] - best);
-    sum += p[j];
-  }
-  for (int64_t j = 0; j < n; ++j) {
-    p[j] /= sum;
-    soft += p[j] * lv[j];
-  }
-  return soft;
-}
-
+// The quantizer's forward and backward as one pass per element on the CPU (quantizer_kernel.h):
+// the composite version (soft_assignment) materialises about ten [..., L] tensors per step, which
+// made the quantizer cost as much as a third of the Remote NN's step.
 class FusedQuantize : public torch::autograd::Function<FusedQuantize> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& levels,
@@ -219,16 +212,9 @@ class FusedQuantize : public torch::autograd::Function<FusedQuantize> {
     AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "fused_quantize", [&] {
       const scalar_t* xs = xc.data_ptr<scalar_t>();
       const scalar_t* lv = lc.data_ptr<scalar_t>();
-      const int64_t n = lc.numel();
       scalar_t* o = out.data_ptr<scalar_t>();
       at::parallel_for(0, xc.numel(), 4096, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          int64_t nearest = 0;
-          for (int64_t j = 1; j < n; ++j) {
-            if (std::abs(xs[i] - lv[j]) < std::abs(xs[i] - lv[nearest])) nearest = j;
-          }
-          o[i] = lv[nearest];
-        }
+        nearest_levels(xs + begin, end - begin, lv, lc.numel(), o + begin);
       });
     });
     return out;
@@ -255,19 +241,9 @@ class FusedQuantize : public torch::autograd::Function<FusedQuantize> {
       const int64_t total = x.numel();
       const int64_t per_chunk = (total + chunks - 1) / chunks;
       at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
-        std::vector<scalar_t> p(static_cast<size_t>(n));
         for (int64_t chunk = cb; chunk < ce; ++chunk) {
-          scalar_t* gl = gl_parts + chunk * n;
-          for (int64_t i = chunk * per_chunk; i < std::min(total, (chunk + 1) * per_chunk); ++i) {
-            const scalar_t soft = soft_terms(xs[i], lv, n, s, p.data());
-            scalar_t dx = 0;
-            for (int64_t j = 0; j < n; ++j) {
-              const scalar_t t = p[j] * (lv[j] - soft) * 2 * s * (xs[i] - lv[j]);
-              dx -= t;
-              gl[j] += gs[i] * (p[j] + t);
-            }
-            gx[i] = gs[i] * dx;
-          }
+          const int64_t begin = std::min(total, chunk * per_chunk), end = std::min(total, begin + per_chunk);
+          soft_quantize_backward(xs + begin, gs + begin, end - begin, lv, n, s, gx + begin, gl_parts + chunk * n);
         }
       });
     });
@@ -308,9 +284,11 @@ AgileNetImpl::AgileNetImpl(const AgileOptions& o) : options_(o) {
 AgileOutput AgileNetImpl::forward_features(const torch::Tensor& features, double alpha_override) {
   AgileOutput out;
   out.features = features;
-  const int64_t k = options_.k;
-  out.local = local->forward(features.narrow(1, 0, k));
-  out.remote = remote->forward(quantizer->forward(features.narrow(1, k, features.size(1) - k)));
+  // One split node: its backward writes the two halves' gradients into one tensor (two narrow()s
+  // would each zero-fill a full-size gradient and then add them).
+  const std::vector<torch::Tensor> parts = features.split_with_sizes({options_.k, features.size(1) - options_.k}, 1);
+  out.local = local->forward(parts[0]);
+  out.remote = remote->forward(quantizer->forward(parts[1]));
   out.alpha = alpha_override >= 0 ? torch::full({}, alpha_override, out.local.options()) : alpha->forward();
   out.final = out.alpha * out.local + (1 - out.alpha) * out.remote;
   return out;

@@ -381,8 +381,9 @@ EvalReport evaluate_agile(AgileNet& net, ReferenceNN& body, const data::ImageSet
     }
     const int64_t take = std::min<int64_t>(static_cast<int64_t>(n), metric_n - static_cast<int64_t>(start));
     if (take > 0) {
-      const Attribution a = attribute([&](const torch::Tensor& f) { return body->forward(f); }, features.narrow(0, 0, take),
-                                      y.narrow(0, 0, take), parse_xai_method(ev.c.xai), ev.c.ig_steps, false);
+      const Attribution a = attribute([&](const torch::Tensor& f) { return body->forward_folded(f); },
+                                      features.narrow(0, 0, take), y.narrow(0, 0, take), parse_xai_method(ev.c.xai),
+                                      ev.c.ig_steps, false);
       const torch::Tensor imp = a.importance.index({a.correct}).detach();
       xai_count += imp.size(0);
       skew_sum += achieved_skewness(imp, ev.c.k) * static_cast<double>(imp.size(0));
@@ -580,7 +581,7 @@ void select_channels(const TrainConfig& c, const RunData& d, const torch::Device
       torch::NoGradGuard no_grad;
       f = extractor->forward(make_images(d.train_set, idx.data() + start, n, d, nullptr, 0).to(device));
     }
-    const Attribution a = attribute([&](const torch::Tensor& x) { return body->forward(x); }, f,
+    const Attribution a = attribute([&](const torch::Tensor& x) { return body->forward_folded(x); }, f,
                                     make_labels(d.train_set, idx.data() + start, n).to(device), parse_xai_method(c.xai),
                                     c.ig_steps, false);
     scorer.add(a.importance, a.correct);
@@ -664,13 +665,14 @@ struct AgileModel {
     const double n = static_cast<double>(x.size(0));
     std::map<std::string, double> metrics = {{"train_accuracy", accuracy(out.final, y)}, {"train_rate_bits", rate_bits * n}};
     // XAI on the first xai_samples images of the (shuffled) batch, with the reference in eval
-    // mode and its parameters out of the graph: the XAI losses train the extractor only.
+    // mode (batch norm folded into its convolutions) and its parameters out of the graph: the XAI
+    // losses train the extractor only.
     const int64_t n_xai = c.xai_samples > 0 ? std::min<int64_t>(c.xai_samples, x.size(0)) : x.size(0);
     Attribution a;
     if (xai_step) {
       body->eval();
       set_requires_grad(*body, false);
-      a = attribute([&](const torch::Tensor& f) { return body->forward(f); }, out.features.narrow(0, 0, n_xai),
+      a = attribute([&](const torch::Tensor& f) { return body->forward_folded(f); }, out.features.narrow(0, 0, n_xai),
                     y.narrow(0, 0, n_xai), method, c.ig_steps, true);
       const int64_t n_correct = a.correct.sum().item<int64_t>();
       double skew = 0, dis = 0;

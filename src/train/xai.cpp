@@ -27,7 +27,10 @@ Attribution attribute(const std::function<torch::Tensor(const torch::Tensor&)>& 
   const int n_points = m - first;
   torch::Tensor scales = m == 1 ? torch::ones({1}) : torch::linspace(0.0, 1.0, m).narrow(0, first, n_points);
   scales = scales.to(features.device());
-  torch::Tensor points = (scales.view({n_points, 1, 1, 1, 1}) * features.unsqueeze(0)).flatten(0, 1);
+  // One point (saliency, or the authors' m = 2) has scale 1: the map itself, without a multiply by 1
+  // and its node in the second-order graph.
+  torch::Tensor points = n_points == 1 ? features.view_as(features)
+                                       : (scales.view({n_points, 1, 1, 1, 1}) * features.unsqueeze(0)).flatten(0, 1);
   if (!create_graph) points = points.detach();
   points.requires_grad_(true);
   const torch::Tensor logits = reference(points);

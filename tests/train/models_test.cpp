@@ -50,6 +50,38 @@ TEST(Models, ChannelPermutationKeepsTheReferenceFunction) {
   EXPECT_THROW(extractor->permute_output_channels({0, 1, 2}), std::invalid_argument);
 }
 
+TEST(Models, FoldedReferenceIsTheEvalModeReference) {
+  // forward_folded (batch norm folded into the convolutions) computes the eval-mode function and
+  // its input gradient, to first and second order, as forward() does.
+  torch::manual_seed(4);
+  ReferenceNN reference(ReferenceOptions{6, 5, 4, 2});
+  {
+    torch::NoGradGuard g;
+    for (const auto& b : reference->named_buffers()) {
+      if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.5, 0.5);
+      if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+    }
+    for (const auto& p : reference->named_parameters()) {
+      if (p.key().find("body") != std::string::npos && p.value().dim() == 1) p.value().uniform_(0.5, 1.5);
+    }
+  }
+  EXPECT_THROW(reference->forward_folded(torch::rand({2, 6, 12, 12})), std::logic_error);
+  reference->eval();
+  const torch::Tensor f = torch::rand({2, 6, 12, 12}).mul(6);
+  const auto input_gradients = [&](bool folded) {
+    torch::Tensor x = f.clone().requires_grad_(true);
+    const torch::Tensor logits = folded ? reference->forward_folded(x) : reference->forward(x);
+    const torch::Tensor g = torch::autograd::grad({logits.pow(2).sum()}, {x}, {}, true, true)[0];
+    const torch::Tensor g2 = torch::autograd::grad({g.abs().sum()}, {x})[0];
+    return std::vector<torch::Tensor>{logits, g, g2};
+  };
+  const auto plain = input_gradients(false), folded = input_gradients(true);
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(folded[i], plain[i], 1e-4, 1e-5)) << "order " << i;
+  }
+  EXPECT_GT(plain[0].abs().sum().item<float>(), 0.0f);
+}
+
 TEST(Models, QuantizerIsHardForwardAndSoftBackward) {
   FeatureQuantizer q(QuantizerOptions{8, 10.0});
   const torch::Tensor levels = q->levels();

@@ -22,9 +22,12 @@ bool cifar_available() {
          fs::exists(source_dir() / ".cache" / "data" / "cifar10");
 }
 
+// One compute thread: CTest runs these tests beside others (and the resume test's training runs)
+// on two cores, where two-thread runs oversubscribe the cores.
 TrainConfig smoke(const fs::path& out) {
   TrainConfig c = TrainConfig::preset_values("smoke");
   c.out = out.string();
+  c.threads = 1;
   c.train_limit = 256;
   c.test_limit = 64;
   return c;

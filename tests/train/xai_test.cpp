@@ -66,8 +66,10 @@ TEST(Xai, TwoPointRuleIsTheAuthorsFormula) {
 }
 
 // The XAI loss is differentiated through the gradient (second order): check that gradient with
-// respect to the extractor's weights against central finite differences.
-TEST(Xai, LossGradientMatchesFiniteDifferences) {
+// respect to the extractor's weights against central finite differences, for m points of IG
+// through the reference's forward() or forward_folded() (the trainer's; with m = 2 the one
+// non-baseline point is the map itself).
+void check_loss_gradient(int m, bool folded) {
   torch::manual_seed(4);
   FeatureExtractor extractor(ExtractorOptions{3, 2, 4, 1});
   extractor->to(torch::kDouble);
@@ -77,8 +79,9 @@ TEST(Xai, LossGradientMatchesFiniteDifferences) {
   const torch::Tensor x = torch::randn({3, 3, 6, 6}, torch::kDouble);
   const torch::Tensor y = torch::tensor({0, 1, 2}, torch::kLong);
   const auto xai_loss = [&] {
-    const Attribution a = attribute([&](const torch::Tensor& f) { return ref->forward(f); }, extractor->forward(x), y,
-                                    XaiMethod::kIntegratedGradients, 4, true);
+    const Attribution a =
+        attribute([&](const torch::Tensor& f) { return folded ? ref->forward_folded(f) : ref->forward(f); },
+                  extractor->forward(x), y, XaiMethod::kIntegratedGradients, m, true);
     return skewness_loss(a.importance, 2, 0.99) + disorder_loss(a.importance, 2);
   };
   torch::Tensor& w = extractor->pw2->weight;
@@ -107,6 +110,9 @@ TEST(Xai, LossGradientMatchesFiniteDifferences) {
     EXPECT_NEAR(a, numeric, 1e-6 + 1e-4 * std::abs(numeric)) << "weight " << i;
   }
 }
+
+TEST(Xai, LossGradientMatchesFiniteDifferences) { check_loss_gradient(4, false); }
+TEST(Xai, LossGradientMatchesFiniteDifferencesTwoPointsFolded) { check_loss_gradient(2, true); }
 
 }  // namespace
 }  // namespace agilenn::train

@@ -50,7 +50,8 @@ size_t lines(const fs::path& file) {
 }
 
 std::vector<std::string> train_args(const fs::path& out, bool resume) {
-  std::vector<std::string> a = {AGILENN_BIN, "train", "--preset", "smoke", "--stage", "reference",
+  // One compute thread: CTest runs this beside the trainer's smoke test on two cores.
+  std::vector<std::string> a = {AGILENN_BIN, "train", "--preset", "smoke", "--stage", "reference", "--threads", "1",
                                 "--reference-epochs", "3", "--train-limit", "3072", "--out", out.string()};
   if (resume) a.push_back("--resume");
   return a;
