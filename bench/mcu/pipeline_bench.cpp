@@ -37,7 +37,7 @@ alignas(4) uint8_t g_arena[kArenaCapacity];
 uint8_t g_message[AGN_WIRE_REQUEST_HEADER + kPayloadCapacity];
 uint8_t g_datagram[AGN_WIRE_DEFAULT_MAX_DATAGRAM];
 uint8_t g_image[64 * 64 * 3];
-uint8_t g_first_symbols[32 * 1024];
+uint8_t g_first_symbols[16 * 1024];  // the reference table's symbol map
 int8_t g_first_logits[256];
 size_t g_first_payload_size;
 uint32_t g_first_payload_crc;
@@ -88,7 +88,7 @@ int main() {
     return fail("no valid model in the flash slot: ", g_model.error);
   }
   const size_t image_size = size_t{g_model.input_height} * g_model.input_width * g_model.input_channels;
-  if (image_size > sizeof(g_image) || g_model.symbol_count > sizeof(g_first_symbols) ||
+  if (image_size > sizeof(g_image) || g_model.symbol_map_size > sizeof(g_first_symbols) ||
       g_model.local.classes > sizeof(g_first_logits)) {
     return fail("model too large for the bench's buffers", "");
   }
@@ -128,11 +128,11 @@ int main() {
     const uint32_t crc = agn_crc32(g_message + AGN_WIRE_REQUEST_HEADER, payload);
     if (t == 0) {
       memcpy(g_first_logits, logits, g_model.local.classes);
-      memcpy(g_first_symbols, agn_runtime_symbols(&g_runtime), g_model.symbol_count);
+      memcpy(g_first_symbols, agn_runtime_symbols(&g_runtime), g_model.symbol_map_size);
       g_first_payload_size = payload;
       g_first_payload_crc = crc;
     } else if (memcmp(g_first_logits, logits, g_model.local.classes) != 0 ||
-               memcmp(g_first_symbols, agn_runtime_symbols(&g_runtime), g_model.symbol_count) != 0 ||
+               memcmp(g_first_symbols, agn_runtime_symbols(&g_runtime), g_model.symbol_map_size) != 0 ||
                payload != g_first_payload_size || crc != g_first_payload_crc) {
       return fail("outputs differ from the reference kernels': ", agn_kernel_tables[t].name);
     }

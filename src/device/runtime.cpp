@@ -32,7 +32,7 @@ struct Layout {
 Layout plan(const agn_model* m, unsigned codecs, const agn_kernel_table* kernels) {
   Layout p;
   p.symbols = 0;
-  p.kernel_state = pad4(m->symbol_count);
+  p.kernel_state = pad4(m->symbol_map_size);
   const size_t shared = p.kernel_state + (kernels->state_size != nullptr ? pad4(kernels->state_size(m)) : 0);
   size_t off = shared;
   p.pool_sums = off;
@@ -277,22 +277,23 @@ extern "C" agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8
     return AGN_ERR_ARG;
   }
   const agn_model* m = rt->model;
+  const size_t rows = size_t{m->feature_height} * static_cast<unsigned>(m->feature_channels - m->k);  // of the symbol map
   Ticker ticker(rt);
   ticker.enter(AGN_RUNTIME_STAGE_ENCODE);
   agn_status st = AGN_OK;
   switch (codec) {
     case AGN_CODEC_RAW:
-      st = agn_pack_symbols(rt->symbols, m->symbol_count, m->levels, out, out_cap);
+      st = agn_pack_symbols(rt->symbols, rows, m->feature_width, m->levels, out, out_cap);
       if (st == AGN_OK) *written = agn_pack_size_bytes(m->symbol_count, m->levels);
       break;
     case AGN_CODEC_LZW_FIXED:
     case AGN_CODEC_LZW_VARIABLE:
       st = agn_lzw_encode(static_cast<agn_lzw_encoder*>(rt->codec_state), m->levels,
-                          codec == AGN_CODEC_LZW_FIXED ? AGN_LZW_FIXED : AGN_LZW_VARIABLE, rt->symbols,
-                          m->symbol_count, out, out_cap, written);
+                          codec == AGN_CODEC_LZW_FIXED ? AGN_LZW_FIXED : AGN_LZW_VARIABLE, rt->symbols, rows,
+                          m->feature_width, out, out_cap, written);
       break;
     case AGN_CODEC_RANS:
-      st = agn_rans_encode(&rt->rans, rt->symbols, m->symbol_count, out, out_cap, written);
+      st = agn_rans_encode(&rt->rans, rt->symbols, m->symbol_map_size, out, out_cap, written);
       break;
   }
   ticker.mark(&rt->ticks.encode);

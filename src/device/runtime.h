@@ -3,8 +3,8 @@
 //
 // Memory: one caller-provided arena (4-byte aligned, any storage duration), sized by
 // agn_runtime_arena_size; the runtime never allocates. Arena layout (each part 4-byte aligned):
-//   1. symbols: model->symbol_count bytes, one symbol per byte, channel-major (codec/rans.h);
-//      they stay valid from agn_runtime_run until the next run.
+//   1. symbols: the symbol map (codec/symbol_map.h: 4 bits per symbol, rows of ceil(W / 2) bytes,
+//      channel-major), model->symbol_map_size bytes; valid from agn_runtime_run until the next run.
 //   2. the kernel table's state (kernels.h: state_size/prepare; none for the reference kernels).
 //   3. a region shared by two phases:
 //      a. while running the extractor: pooling sums (int32[k]), pooled values (int8[k]), for each
@@ -118,7 +118,9 @@ void agn_runtime_set_stage_hook(agn_runtime* runtime, agn_stage_hook hook, void*
 agn_status agn_runtime_run(agn_runtime* runtime, const uint8_t* image, size_t image_size, int8_t* logits,
                            size_t logits_cap);
 
-// The symbols of the last run (model->symbol_count), or null before the first run.
+// The symbol map of the last run (model->symbol_map_size bytes, codec/symbol_map.h: rows
+// (c - k) * feature_height + y of feature_width symbols), or null before the first run.
+// agn_symbol_map_unpack gives one symbol per byte.
 const uint8_t* agn_runtime_symbols(const agn_runtime* runtime);
 
 // Encodes the last run's symbols with `codec` into out[0..out_cap) (payload only, no header).

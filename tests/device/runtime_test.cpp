@@ -9,6 +9,7 @@
 #include "codec/lzw.h"
 #include "codec/pack.h"
 #include "codec/rans.h"
+#include "codec/symbol_map.h"
 #include "device/whole_tensor.h"
 #include "modelfile/random_model.h"
 
@@ -66,7 +67,7 @@ void expect_streaming_matches_whole(const ModelSpec& spec, uint32_t seed) {
     EXPECT_EQ(logits, whole.logits);
     const uint8_t* symbols = agn_runtime_symbols(&l.runtime);
     ASSERT_NE(symbols, nullptr);
-    EXPECT_EQ(std::vector<uint8_t>(symbols, symbols + l.model.symbol_count), whole.symbols);
+    EXPECT_EQ(std::vector<uint8_t>(symbols, symbols + l.model.symbol_map_size), whole.symbols);
     EXPECT_TRUE(l.guard_intact());
   }
 }
@@ -116,7 +117,10 @@ TEST(Runtime, EveryCodecDecodesToTheSymbols) {
   const std::vector<uint8_t> image = random_image(l.model, 5);
   std::vector<int8_t> logits(l.model.local.classes);
   ASSERT_EQ(agn_runtime_run(&l.runtime, image.data(), image.size(), logits.data(), logits.size()), AGN_OK);
-  const std::vector<uint8_t> symbols(agn_runtime_symbols(&l.runtime), agn_runtime_symbols(&l.runtime) + l.model.symbol_count);
+  const std::vector<uint8_t> map(agn_runtime_symbols(&l.runtime), agn_runtime_symbols(&l.runtime) + l.model.symbol_map_size);
+  EXPECT_EQ(map.size(), l.model.symbol_count / 2);  // 4 bits per symbol (an even width)
+  std::vector<uint8_t> symbols(l.model.symbol_count);  // one per byte, as the decoders write them
+  agn_symbol_map_unpack(map.data(), l.model.symbol_count / l.model.feature_width, l.model.feature_width, symbols.data());
   static agn_lzw_decoder lzw;
   static agn_rans_model rans;
   ASSERT_EQ(agn_rans_model_load(&rans, l.model.rans, l.model.rans_size), AGN_OK);
@@ -145,7 +149,7 @@ TEST(Runtime, EveryCodecDecodesToTheSymbols) {
     }
     EXPECT_EQ(decoded, symbols) << "codec " << codec;
     // Encoding reuses the extractor's memory but never the symbols.
-    EXPECT_EQ(std::memcmp(agn_runtime_symbols(&l.runtime), symbols.data(), symbols.size()), 0);
+    EXPECT_EQ(std::memcmp(agn_runtime_symbols(&l.runtime), map.data(), map.size()), 0);
     EXPECT_TRUE(l.guard_intact());
   }
   // A second run after encoding gives the same result (the rings were overwritten by the codec).
@@ -164,9 +168,10 @@ TEST(Runtime, ArenaIsCheckedAndSizedPerCodec) {
   ASSERT_EQ(agn_runtime_arena_size(&model, AGN_CODEC_BIT(AGN_CODEC_RANS), &rans_only), AGN_OK);
   ASSERT_EQ(agn_runtime_arena_size(&model, AGN_CODEC_BIT(AGN_CODEC_RAW), &raw_only), AGN_OK);
   EXPECT_EQ(model.symbol_count, 19u * 32 * 32);
-  EXPECT_GE(raw_only, model.symbol_count);
+  EXPECT_EQ(model.symbol_map_size, model.symbol_count / 2);  // 4 bits per symbol
+  EXPECT_GE(raw_only, model.symbol_map_size);
   EXPECT_EQ(rans_only, raw_only);  // rANS reads its tables in place: no arena of its own
-  EXPECT_GE(all, model.symbol_count + sizeof(agn_lzw_encoder));
+  EXPECT_GE(all, model.symbol_map_size + sizeof(agn_lzw_encoder));
   EXPECT_LT(raw_only, all);
 
   std::vector<uint32_t> arena(all / 4 + 1);
