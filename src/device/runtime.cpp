@@ -9,7 +9,17 @@
 
 using agilenn::device::Message;
 
+// The codecs this build links (an AGN_CODEC_BIT mask, every codec by default). A device build may
+// define it to fewer (src/device/CMakeLists.txt: agilenn_device_rans, raw packing and rANS), so that
+// the other coders' code is not linked; init rejects the codecs left out.
+#ifndef AGN_RUNTIME_CODECS
+#define AGN_RUNTIME_CODECS AGN_CODECS_ALL
+#endif
+
 namespace {
+
+constexpr unsigned kLinkedCodecs = AGN_RUNTIME_CODECS;
+constexpr unsigned kLzwCodecs = AGN_CODEC_BIT(AGN_CODEC_LZW_FIXED) | AGN_CODEC_BIT(AGN_CODEC_LZW_VARIABLE);
 
 static_assert(alignof(agn_lzw_encoder) <= 4, "arena parts are 4-byte aligned");
 
@@ -56,7 +66,7 @@ Layout plan(const agn_model* m, unsigned codecs, const agn_kernel_table* kernels
 }
 
 bool codecs_valid(const agn_model* m, unsigned codecs) {
-  if ((codecs & ~AGN_CODECS_ALL) != 0) return false;
+  if ((codecs & ~kLinkedCodecs) != 0) return false;
   return !(codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) || m->rans != nullptr;
 }
 
@@ -163,7 +173,7 @@ extern "C" agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, 
     return AGN_ERR_ARG;
   }
   if (!codecs_valid(model, codecs)) {
-    msg << "codec mask " << codecs << " is not available for this model"
+    msg << "codec mask " << codecs << " is not available for this model (this build links " << kLinkedCodecs << ")"
         << (model->rans == nullptr ? " (it has no RANS section)" : "");
     return AGN_ERR_ARG;
   }
@@ -252,7 +262,8 @@ extern "C" size_t agn_runtime_max_payload(const agn_model* m, agn_codec codec) {
   switch (codec) {
     case AGN_CODEC_RAW: return agn_pack_size_bytes(m->symbol_count, m->levels);
     case AGN_CODEC_LZW_FIXED:
-    case AGN_CODEC_LZW_VARIABLE: return agn_lzw_max_encoded_size(m->symbol_count, m->levels);
+    case AGN_CODEC_LZW_VARIABLE:
+      return (kLinkedCodecs & kLzwCodecs) != 0 ? agn_lzw_max_encoded_size(m->symbol_count, m->levels) : 0;
     case AGN_CODEC_RANS: {
       agn_rans_model rans;
       return m->rans != nullptr && agn_rans_model_load(&rans, m->rans, m->rans_size) == AGN_OK
@@ -283,16 +294,19 @@ extern "C" agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8
   agn_status st = AGN_OK;
   switch (codec) {
     case AGN_CODEC_RAW:
+      if ((kLinkedCodecs & AGN_CODEC_BIT(AGN_CODEC_RAW)) == 0) break;  // init accepted no such codec
       st = agn_pack_symbols(rt->symbols, rows, m->feature_width, m->levels, out, out_cap);
       if (st == AGN_OK) *written = agn_pack_size_bytes(m->symbol_count, m->levels);
       break;
     case AGN_CODEC_LZW_FIXED:
     case AGN_CODEC_LZW_VARIABLE:
+      if ((kLinkedCodecs & kLzwCodecs) == 0) break;
       st = agn_lzw_encode(static_cast<agn_lzw_encoder*>(rt->codec_state), m->levels,
                           codec == AGN_CODEC_LZW_FIXED ? AGN_LZW_FIXED : AGN_LZW_VARIABLE, rt->symbols, rows,
                           m->feature_width, out, out_cap, written);
       break;
     case AGN_CODEC_RANS:
+      if ((kLinkedCodecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) == 0) break;
       st = agn_rans_encode(&rt->rans, rt->symbols, m->symbol_map_size, out, out_cap, written);
       break;
   }
