@@ -22,57 +22,55 @@ bool valid_dims(unsigned levels, unsigned channels, unsigned height, unsigned wi
 
 size_t map_symbols(const agn_rans_model* m) { return (size_t)m->channels * m->height * m->width; }
 
-// The two row representations the contexts read: one symbol per byte (the decoder's output and
-// agn_rans_counts_add's input) and the symbol map's nibbles (symbol_map.h; the encoder's input).
-struct ByteRow {
-  static unsigned at(const uint8_t* row, unsigned x) { return row[x]; }
-  // Offset of the first nonzero of the 8 symbols at x0 (all in the row), or 8. Read as two
-  // little-endian words: the first nonzero byte is the one holding the lowest set bit.
-  static unsigned first_nonzero8(const uint8_t* row, unsigned x0) {
-    const uint32_t w0 = agn_load_u32le(row + x0), w1 = agn_load_u32le(row + x0 + 4);
+// The d of a run context (rans.h): the offset of the first nonzero in columns x0 .. x0+7 (those
+// in the row) of the row above, `up` (null for y = 0), or 8. For rows of one symbol per byte (the
+// decoder's output, agn_rans_counts_add's input): where the 8 columns fit in the row they are read
+// as two little-endian words, and the first nonzero byte is the one holding the lowest set bit.
+inline unsigned up_distance(const uint8_t* up, unsigned x0, unsigned width) {
+  if (up == nullptr) return kLookahead;
+  if (x0 + kLookahead <= width) {
+    const uint32_t w0 = agn_load_u32le(up + x0), w1 = agn_load_u32le(up + x0 + 4);
     if (w0 != 0) return (unsigned)__builtin_ctz(w0) >> 3;
     if (w1 != 0) return 4 + ((unsigned)__builtin_ctz(w1) >> 3);
     return kLookahead;
   }
-};
+  for (unsigned i = 0; x0 + i < width; ++i) {
+    if (up[x0 + i] != 0) return i;
+  }
+  return kLookahead;
+}
 
-struct NibbleRow {
-  static unsigned at(const uint8_t* row, unsigned x) { return agn_symbol_at(row, x); }
-  // The 8 symbols at x0 are one little-endian word of nibbles (from an odd x0, shifted down by
-  // one nibble with the fifth byte's low nibble on top; that byte is in the row).
-  static unsigned first_nonzero8(const uint8_t* row, unsigned x0) {
-    const uint8_t* p = row + (x0 >> 1);
-    uint32_t w = agn_load_u32le(p);
+// The same for a symbol map row (symbol_map.h; the encoder's input, x0 < width): the 8 symbols
+// from x0 are one little-endian word of nibbles (from an odd x0, shifted down a nibble with the
+// fifth byte's low nibble on top). Near the row's end, the row's last word shifted down to x0:
+// the columns past the end are zeros shifted in or the zero pad nibble.
+inline unsigned map_up_distance(const uint8_t* up, unsigned x0, unsigned width) {
+  if (up == nullptr) return kLookahead;
+  const uint8_t* p = up + (x0 >> 1);
+  uint32_t w;
+  if (x0 + kLookahead <= width) {
+    w = agn_load_u32le(p);
     if (x0 & 1u) w = (w >> 4) | ((uint32_t)p[4] << 28);
-    return w != 0 ? (unsigned)__builtin_ctz(w) >> 2 : kLookahead;
-  }
-};
-
-// Run context of a run starting at column x0 (rans.h): `up` is row y-1 or null for y = 0.
-template <typename Row>
-inline unsigned run_context(const uint8_t* row, const uint8_t* up, unsigned x0, unsigned width) {
-  unsigned d = kLookahead;
-  if (up != nullptr) {
-    if (x0 + kLookahead <= width) {
-      d = Row::first_nonzero8(up, x0);
-    } else {
+  } else {
+    const unsigned row_bytes = (width + 1) / 2;
+    if (row_bytes < 4) {
       for (unsigned i = 0; x0 + i < width; ++i) {
-        if (Row::at(up, x0 + i) != 0) {
-          d = i;
-          break;
-        }
+        if (agn_symbol_at(up, x0 + i) != 0) return i;
       }
+      return kLookahead;
     }
+    w = agn_load_u32le(up + row_bytes - 4) >> (4 * (x0 + kLookahead - 2 * row_bytes));
   }
-  return 2 * d + (x0 > 0 && Row::at(row, x0 - 1) != 0);
+  return w != 0 ? (unsigned)__builtin_ctz(w) >> 2 : kLookahead;
 }
 
-template <typename Row>
-inline unsigned value_context(const uint8_t* row, const uint8_t* up, unsigned p) {
-  const unsigned u = up != nullptr ? Row::at(up, p) : 0;
-  const unsigned l = p > 0 ? Row::at(row, p - 1) : 0;
-  return 4 * (u < 3 ? u : 3) + (l < 3 ? l : 3);
+// Run context of a run starting at column x0 of a row of bytes (rans.h).
+inline unsigned run_context(const uint8_t* row, const uint8_t* up, unsigned x0, unsigned width) {
+  return 2 * up_distance(up, x0, width) + (x0 > 0 && row[x0 - 1] != 0);
 }
+
+// Value context from the symbols above (u) and to the left (l) of a value (rans.h).
+inline unsigned value_context(unsigned u, unsigned l) { return 4 * (u < 3 ? u : 3) + (l < 3 ? l : 3); }
 
 // Index of the last nonzero symbol in columns [0, p) of a symbol map row, or -1. Skips zeros
 // 16 symbols (8 bytes) at a time, then 2 (a byte) at a time.
@@ -133,33 +131,33 @@ __attribute__((noinline)) agn_status encode_channel(const agn_rans_model* m, uns
     for (unsigned y = m->height; y-- > 0;) {
       const uint8_t* row = plane + y * row_bytes;
       const uint8_t* up = y > 0 ? row - row_bytes : nullptr;
+      // Going backwards, the contexts' left neighbours are known: a run that starts right after
+      // a value (x0 = q + 1 > 0) has a nonzero on its left, an escape or END after an escape has
+      // a zero, and a value's left neighbour is the previous value when they touch (q = p - 1).
       int p = prev_nonzero(row, (int)width);
+      unsigned v = p >= 0 ? agn_symbol_at(row, (unsigned)p) : 0;
       if (p + 1 < (int)width) {
-        const unsigned ctx = run_context<NibbleRow>(row, up, (unsigned)(p + 1), width);
-        if (!e->put(run_start + run_map[ctx] * kRunTableBytes, AGN_RANS_RUN_END)) return AGN_ERR_NO_SPACE;
+        if (!e->put(run_start + run_map[2 * map_up_distance(up, (unsigned)(p + 1), width) + (p >= 0)] * kRunTableBytes, AGN_RANS_RUN_END)) return AGN_ERR_NO_SPACE;
       }
       while (p >= 0) {
         const int q = prev_nonzero(row, p);
-        const unsigned v = agn_symbol_at(row, (unsigned)p);
+        const unsigned vq = q >= 0 ? agn_symbol_at(row, (unsigned)q) : 0;
         if (v >= levels) return AGN_ERR_RANGE;
         if (levels > 2) {
-          const uint8_t* table = value_start + value_map[value_context<NibbleRow>(row, up, (unsigned)p)] * levels;
+          const unsigned u = up != nullptr ? agn_symbol_at(up, (unsigned)p) : 0;
+          const uint8_t* table = value_start + value_map[value_context(u, q == p - 1 ? vq : 0)] * levels;
           if (!e->put(table, v - 1)) return AGN_ERR_NO_SPACE;
         }
         const unsigned start = (unsigned)(q + 1);
         unsigned x0 = start;  // where the last run symbol starts: after the escapes
         while ((unsigned)p - x0 >= AGN_RANS_RUN_ESCAPE) x0 += AGN_RANS_RUN_ESCAPE;
-        if (!e->put(run_start + run_map[run_context<NibbleRow>(row, up, x0, width)] * kRunTableBytes, (unsigned)p - x0)) {
-          return AGN_ERR_NO_SPACE;
-        }
+        if (!e->put(run_start + run_map[2 * map_up_distance(up, x0, width) + (x0 == start && start > 0)] * kRunTableBytes, (unsigned)p - x0)) return AGN_ERR_NO_SPACE;
         while (x0 > start) {
           x0 -= AGN_RANS_RUN_ESCAPE;
-          if (!e->put(run_start + run_map[run_context<NibbleRow>(row, up, x0, width)] * kRunTableBytes,
-                      AGN_RANS_RUN_ESCAPE)) {
-            return AGN_ERR_NO_SPACE;
-          }
+          if (!e->put(run_start + run_map[2 * map_up_distance(up, x0, width) + (x0 == start && start > 0)] * kRunTableBytes, AGN_RANS_RUN_ESCAPE)) return AGN_ERR_NO_SPACE;
         }
         p = q;
+        v = vq;
       }
     }
     return AGN_OK;
@@ -176,7 +174,7 @@ agn_status for_each_event(const uint8_t* row, const uint8_t* up, unsigned width,
   while (x0 < width) {
     unsigned p = x0;
     while (p < width && row[p] == 0) ++p;
-    const unsigned ctx = run_context<ByteRow>(row, up, x0, width);
+    const unsigned ctx = run_context(row, up, x0, width);
     if (p == width) {
       run(ctx, AGN_RANS_RUN_END);
       break;
@@ -188,7 +186,7 @@ agn_status for_each_event(const uint8_t* row, const uint8_t* up, unsigned width,
     }
     run(ctx, p - x0);
     if (row[p] >= levels) return AGN_ERR_RANGE;
-    value(value_context<ByteRow>(row, up, p), row[p] - 1u);
+    value(value_context(up != nullptr ? up[p] : 0u, p > 0 ? row[p - 1] : 0u), row[p] - 1u);
     x0 = p + 1;
   }
   return AGN_OK;
@@ -523,7 +521,7 @@ extern "C" agn_status agn_rans_decode(const agn_rans_model* model, const uint8_t
       unsigned x0 = 0;
       while (x0 < width) {
         unsigned r;
-        agn_status st = d.get(model->run_start + run_map[run_context<ByteRow>(row, up, x0, width)] * kRunTableBytes,
+        agn_status st = d.get(model->run_start + run_map[run_context(row, up, x0, width)] * kRunTableBytes,
                               AGN_RANS_RUN_SYMBOLS, &r);
         if (st != AGN_OK) return st;
         if (r == AGN_RANS_RUN_END) {
@@ -539,7 +537,8 @@ extern "C" agn_status agn_rans_decode(const agn_rans_model* model, const uint8_t
         const unsigned p = x0 + r;
         unsigned v = 0;
         if (levels > 2) {
-          st = d.get(model->value_start + value_map[value_context<ByteRow>(row, up, p)] * levels, levels - 1, &v);
+          st = d.get(model->value_start + value_map[value_context(up != nullptr ? up[p] : 0u, p > 0 ? row[p - 1] : 0u)] * levels,
+                     levels - 1, &v);
           if (st != AGN_OK) return st;
         }
         row[p] = (uint8_t)(v + 1);
