@@ -29,20 +29,7 @@ agn_model g_model;
 agn_runtime g_runtime;
 const uint8_t kKey[AGN_WIRE_KEY_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 
-void put_field(const char* key, uint64_t value) {
-  agn_console_puts(" ");
-  agn_console_puts(key);
-  agn_console_puts("=");
-  agn_console_put_u64(value);
-}
-
-int fail(const char* what, const char* detail) {
-  agn_console_puts("footprint: ");
-  agn_console_puts(what);
-  agn_console_puts(detail);
-  agn_console_puts("\n");
-  return 1;
-}
+int fail(const char* what, const char* detail) { return agn_console_fail("footprint", what, detail); }
 
 }  // namespace
 
@@ -88,15 +75,15 @@ int main() {
   if (framing != AGN_OK || fragments == 0) return fail("framing failed", "");
 
   agn_console_puts("agn-footprint");
-  put_field("model_bytes", model_size);
-  put_field("flash_image", agn_board_flash_used());
-  put_field("sram_static", agn_board_sram_static());
-  put_field("arena_capacity", kArenaCapacity);
-  put_field("arena_used", arena_size);
-  put_field("payload_capacity", kPayloadCapacity);
-  put_field("payload_max", max_payload);
-  put_field("image_buffer", sizeof(g_image));
-  put_field("stack_high_water", agn_board_stack_high_water());
+  agn_console_put_field("model_bytes", model_size);
+  agn_console_put_field("flash_image", agn_board_flash_used());
+  agn_console_put_field("sram_static", agn_board_sram_static());
+  agn_console_put_field("arena_capacity", kArenaCapacity);
+  agn_console_put_field("arena_used", arena_size);
+  agn_console_put_field("payload_capacity", kPayloadCapacity);
+  agn_console_put_field("payload_max", max_payload);
+  agn_console_put_field("image_buffer", sizeof(g_image));
+  agn_console_put_field("stack_high_water", agn_board_stack_high_water());
   agn_console_puts("\n");
   return 0;
 }

@@ -61,20 +61,7 @@ void on_stage(void*, unsigned stage) {
   agn_stage_enter(s);
 }
 
-void put_field(const char* key, uint64_t value) {
-  agn_console_puts(" ");
-  agn_console_puts(key);
-  agn_console_puts("=");
-  agn_console_put_u64(value);
-}
-
-int fail(const char* what, const char* detail) {
-  agn_console_puts("pipeline_bench: ");
-  agn_console_puts(what);
-  agn_console_puts(detail);
-  agn_console_puts("\n");
-  return 1;
-}
+int fail(const char* what, const char* detail) { return agn_console_fail("pipeline_bench", what, detail); }
 
 }  // namespace
 
@@ -164,20 +151,20 @@ int main() {
   agn_model_macs macs;
   agn_model_count_macs(&g_model, &macs);
   agn_console_puts("agn-bench");
-  put_field("tables", kTableCount);
-  put_field("model_bytes", model_size);
-  put_field("flash_image", agn_board_flash_used());
-  put_field("sram_static", agn_board_sram_static());
-  put_field("arena_capacity", kArenaCapacity);
-  put_field("arena_used", arena_used);
-  put_field("payload_capacity", kPayloadCapacity);
-  put_field("payload_max", max_payload);
-  put_field("stack_high_water", agn_board_stack_high_water());
-  put_field("bench_buffers", sizeof(g_image) + sizeof(g_first_symbols) + sizeof(g_first_logits));
-  put_field("macs", macs.total);
-  put_field("payload_bytes", payload);
-  put_field("datagrams", fragments);
-  put_field("codec", static_cast<unsigned>(codec));
+  agn_console_put_field("tables", kTableCount);
+  agn_console_put_field("model_bytes", model_size);
+  agn_console_put_field("flash_image", agn_board_flash_used());
+  agn_console_put_field("sram_static", agn_board_sram_static());
+  agn_console_put_field("arena_capacity", kArenaCapacity);
+  agn_console_put_field("arena_used", arena_used);
+  agn_console_put_field("payload_capacity", kPayloadCapacity);
+  agn_console_put_field("payload_max", max_payload);
+  agn_console_put_field("stack_high_water", agn_board_stack_high_water());
+  agn_console_put_field("bench_buffers", sizeof(g_image) + sizeof(g_first_symbols) + sizeof(g_first_logits));
+  agn_console_put_field("macs", macs.total);
+  agn_console_put_field("payload_bytes", payload);
+  agn_console_put_field("datagrams", fragments);
+  agn_console_put_field("codec", static_cast<unsigned>(codec));
   agn_console_puts("\n");
   for (unsigned t = 0; t < kTableCount; ++t) {
     agn_console_puts("agn-bench-table ");
