@@ -34,21 +34,10 @@ __attribute__((noinline)) int32_t local_sum(const uint32_t* x, const uint32_t* w
     uint32_t a0, a1, a2;
     __asm__ volatile(
         "1:\n\t"
-        "ldrd %[a0], %[a1], [%[x]], #16\n\t"
-        "smlad %[a0], %[a0], %[w0], %[bias]\n\t"
-        "smlad %[a0], %[a1], %[w1], %[a0]\n\t"
-        "ldrd %[a1], %[a2], [%[x], #-8]\n\t"
-        "smlad %[a1], %[a1], %[w0], %[bias]\n\t"
-        "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
-        "smmlar %[a2], %[a0], %[m], %[off]\n\t"
-        "add %[a2], %[a2], %[a0], asr #31\n\t"
-        "asr %[a2], %[a2], %[e]\n\t"
-        "ssat %[a2], #8, %[a2]\n\t"
+        AGN_CM7_PW_ACCUMULATE_TWO_PIXELS
+        AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a0")
         "add %[sum], %[sum], %[a2]\n\t"
-        "smmlar %[a2], %[a1], %[m], %[off]\n\t"
-        "add %[a2], %[a2], %[a1], asr #31\n\t"
-        "asr %[a2], %[a2], %[e]\n\t"
-        "ssat %[a2], #8, %[a2]\n\t"
+        AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a1")
         "add %[sum], %[sum], %[a2]\n\t"
         "cmp %[x], %[end]\n\t"
         "bne 1b"
@@ -87,27 +76,16 @@ __attribute__((noinline)) void remote_row(const uint32_t* x, const uint32_t* w, 
     uint32_t a0, a1, a2;
     __asm__ volatile(
         "1:\n\t"
-        "ldrd %[a0], %[a1], [%[px]], #16\n\t"
-        "smlad %[a0], %[a0], %[w0], %[bias]\n\t"
-        "smlad %[a0], %[a1], %[w1], %[a0]\n\t"
-        "ldrd %[a1], %[a2], [%[px], #-8]\n\t"
-        "smlad %[a1], %[a1], %[w0], %[bias]\n\t"
-        "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
-        "smmlar %[a2], %[a0], %[m], %[off]\n\t"
-        "add %[a2], %[a2], %[a0], asr #31\n\t"
-        "asr %[a2], %[a2], %[e]\n\t"
-        "ssat %[a2], #8, %[a2]\n\t"
+        AGN_CM7_PW_ACCUMULATE_TWO_PIXELS
+        AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a0")
         "ldrb %[a2], [%[tab], %[a2]]\n\t"
-        "smmlar %[a0], %[a1], %[m], %[off]\n\t"
-        "add %[a0], %[a0], %[a1], asr #31\n\t"
-        "asr %[a0], %[a0], %[e]\n\t"
-        "ssat %[a0], #8, %[a0]\n\t"
+        AGN_CM7_PW_REQUANTIZE_SSAT8("a0", "a1")
         "ldrb %[a0], [%[tab], %[a0]]\n\t"
         "orr %[a2], %[a2], %[a0], lsl #4\n\t"
         "strb %[a2], [%[o]], #1\n\t"
         "cmp %[o], %[end]\n\t"
         "bne 1b"
-        : [px] "+r"(px), [o] "+r"(o), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2)
+        : [x] "+r"(px), [o] "+r"(o), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2)
         : [w0] "r"(w[0]), [w1] "r"(w[1]), [bias] "r"(c.bias), [m] "r"(c.multiplier), [off] "r"(c.offset),
           [e] "r"(c.post_shift), [tab] "r"(symbol_of), [end] "r"(pairs_end)
         : "cc", "memory");
