@@ -63,9 +63,6 @@ __attribute__((noinline)) void remote_row(const uint32_t* x, const uint32_t* w, 
                                           uint8_t* __restrict out) {
   const cm7::Channel c = ch;
   const unsigned count = N > 0 ? N : n;
-  const auto symbol = [&](const uint32_t* px) -> unsigned {
-    return symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(px, w, c.bias, count), c))];
-  };
   unsigned pairs = width / 2;
 #if defined(__ARM_FEATURE_DSP)
   if (N == 2 && pairs > 0) {
@@ -95,10 +92,11 @@ __attribute__((noinline)) void remote_row(const uint32_t* x, const uint32_t* w, 
   }
 #endif
   for (; pairs > 0; --pairs, x += 2 * count) {
-    const unsigned lo = symbol(x);
-    *out++ = static_cast<uint8_t>(lo | symbol(x + count) << 4);
+    const unsigned lo = symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(x, w, c.bias, count), c))];
+    const unsigned hi = symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(x + count, w, c.bias, count), c))];
+    *out++ = static_cast<uint8_t>(lo | hi << 4);
   }
-  if (width & 1u) *out = static_cast<uint8_t>(symbol(x));
+  if (width & 1u) *out = symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(x, w, c.bias, count), c))];
 }
 
 template <unsigned N>
