@@ -80,13 +80,12 @@ int main() {
     return fail("model too large for the bench's buffers", "");
   }
   for (size_t i = 0; i < image_size; ++i) g_image[i] = static_cast<uint8_t>((i * 7 + (i / 97) * 13) & 0xFF);
-  const agn_codec codec = g_model.rans != nullptr ? AGN_CODEC_RANS : AGN_CODEC_RAW;
   // The payload buffer holds the raw packing: a rANS stream that would not fit in it (far more
-  // than a real map needs) is sent packed instead (runtime.h, agn_runtime_max_payload).
+  // than a real map needs) is sent packed instead (runtime.h, agn_runtime_encode_default).
   const size_t max_payload = agn_runtime_max_payload(&g_model, AGN_CODEC_RAW);
   if (max_payload > kPayloadCapacity) return fail("payload buffer too small", "");
-  const unsigned codecs = AGN_CODEC_BIT(codec) | AGN_CODEC_BIT(AGN_CODEC_RAW);
-  unsigned wire_codec = AGN_WIRE_CODEC_PACKED;
+  const unsigned codecs = agn_runtime_default_codecs(&g_model);
+  agn_codec codec = AGN_CODEC_RAW;
 
   size_t arena_used = 0;
   size_t payload = 0;
@@ -103,13 +102,8 @@ int main() {
     agn_runtime_set_stage_hook(&g_runtime, on_stage, nullptr);
     int8_t logits[256];
     const agn_status run = agn_runtime_run(&g_runtime, g_image, image_size, logits, sizeof(logits));
-    agn_status enc = agn_runtime_encode(&g_runtime, codec, g_message + AGN_WIRE_REQUEST_HEADER, max_payload,
-                                        &payload);
-    wire_codec = codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED;
-    if (enc == AGN_ERR_NO_SPACE && codec == AGN_CODEC_RANS) {
-      enc = agn_runtime_encode(&g_runtime, AGN_CODEC_RAW, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload);
-      wire_codec = AGN_WIRE_CODEC_PACKED;
-    }
+    const agn_status enc =
+        agn_runtime_encode_default(&g_runtime, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload, &codec);
     agn_stage_enter(kOtherStage);
     if (run != AGN_OK || enc != AGN_OK) return fail("run or encode: ", g_runtime.error);
     const uint32_t crc = agn_crc32(g_message + AGN_WIRE_REQUEST_HEADER, payload);
@@ -128,7 +122,8 @@ int main() {
   // Framing: the request header, then each datagram is written (and checked, as the radio
   // bridge would receive it) in one buffer.
   agn_stage_enter(kFramingStage);
-  agn_status framing = agn_wire_request_header_write(wire_codec, g_message, AGN_WIRE_REQUEST_HEADER);
+  agn_status framing = agn_wire_request_header_write(
+      codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED, g_message, AGN_WIRE_REQUEST_HEADER);
   const size_t message_size = AGN_WIRE_REQUEST_HEADER + payload;
   const size_t fragments = agn_wire_fragment_count(message_size, AGN_WIRE_DEFAULT_MAX_DATAGRAM);
   size_t bad = 0;

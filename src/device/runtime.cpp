@@ -274,8 +274,9 @@ extern "C" size_t agn_runtime_max_payload(const agn_model* m, agn_codec codec) {
   return 0;
 }
 
-extern "C" agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8_t* out, size_t out_cap,
-                                         size_t* written) {
+// Not inlined into agn_runtime_encode_default's two calls (flash).
+extern "C" __attribute__((noinline)) agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8_t* out,
+                                                                  size_t out_cap, size_t* written) {
   if (rt == nullptr || rt->model == nullptr || out == nullptr || written == nullptr) return AGN_ERR_ARG;
   *written = 0;
   Message msg(rt->error, sizeof rt->error);
@@ -312,5 +313,21 @@ extern "C" agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8
   }
   ticker.mark(&rt->ticks.encode);
   if (st != AGN_OK) msg << "encoding failed: " << agn_status_str(st);
+  return st;
+}
+
+extern "C" unsigned agn_runtime_default_codecs(const agn_model* m) {
+  return AGN_CODEC_BIT(AGN_CODEC_RAW) | (m != nullptr && m->rans != nullptr ? AGN_CODEC_BIT(AGN_CODEC_RANS) : 0u);
+}
+
+extern "C" agn_status agn_runtime_encode_default(agn_runtime* rt, uint8_t* out, size_t out_cap, size_t* written,
+                                                 agn_codec* codec) {
+  if (rt == nullptr || codec == nullptr) return AGN_ERR_ARG;
+  *codec = rt->codecs & AGN_CODEC_BIT(AGN_CODEC_RANS) ? AGN_CODEC_RANS : AGN_CODEC_RAW;
+  agn_status st = agn_runtime_encode(rt, *codec, out, out_cap, written);
+  if (st == AGN_ERR_NO_SPACE && *codec == AGN_CODEC_RANS && (rt->codecs & AGN_CODEC_BIT(AGN_CODEC_RAW))) {
+    *codec = AGN_CODEC_RAW;
+    st = agn_runtime_encode(rt, AGN_CODEC_RAW, out, out_cap, written);
+  }
   return st;
 }

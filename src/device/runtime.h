@@ -130,10 +130,19 @@ const uint8_t* agn_runtime_symbols(const agn_runtime* runtime);
 agn_status agn_runtime_encode(agn_runtime* runtime, agn_codec codec, uint8_t* out, size_t out_cap,
                               size_t* written);
 
+// The device's send path. agn_runtime_default_codecs is the init mask it needs: raw packing, and
+// rANS when the model has a RANS section. agn_runtime_encode_default encodes with rANS when init
+// enabled it, else with raw packing; a rANS stream that does not fit in out_cap is replaced by the
+// raw packing (if init enabled it), so out_cap = agn_runtime_max_payload(model, AGN_CODEC_RAW)
+// always suffices (rANS's worst case is far larger, real maps far smaller). *codec says which
+// coder wrote the payload. Errors: those of agn_runtime_encode.
+unsigned agn_runtime_default_codecs(const agn_model* model);
+agn_status agn_runtime_encode_default(agn_runtime* runtime, uint8_t* out, size_t out_cap, size_t* written,
+                                      agn_codec* codec);
+
 // Largest payload `codec` can produce for this model (a safe out_cap). For rANS that worst case
 // (codec/rans.h agn_rans_max_encoded_size) is about 2 bytes per symbol, far above real maps: a
-// device may pass a smaller buffer (e.g. the raw packing's size) and send the symbols packed
-// when agn_runtime_encode answers AGN_ERR_NO_SPACE.
+// device sends with agn_runtime_encode_default into a buffer of the raw packing's size.
 size_t agn_runtime_max_payload(const agn_model* model, agn_codec codec);
 
 #ifdef __cplusplus
