@@ -39,7 +39,11 @@ struct Layout {
   size_t total = 0;
 };
 
-Layout plan(const agn_model* m, unsigned codecs, const agn_kernel_table* kernels) {
+// Set-up code runs once per model: `cold` has GCC and Clang optimise it for size (flash).
+#define AGN_SETUP __attribute__((cold))
+
+// Not inlined: init and the arena size query share it (flash).
+AGN_SETUP __attribute__((noinline)) Layout plan(const agn_model* m, unsigned codecs, const agn_kernel_table* kernels) {
   Layout p;
   p.symbols = 0;
   p.kernel_state = pad4(m->symbol_map_size);
@@ -146,7 +150,7 @@ void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
 
 }  // namespace
 
-extern "C" agn_status agn_runtime_kernel_arena_size(const agn_model* model, unsigned codecs,
+extern "C" AGN_SETUP agn_status agn_runtime_kernel_arena_size(const agn_model* model, unsigned codecs,
                                                     const agn_kernel_table* kernels, size_t* size) {
   if (model == nullptr || size == nullptr || model->layer_count == 0 || !codecs_valid(model, codecs)) {
     return AGN_ERR_ARG;
@@ -155,11 +159,11 @@ extern "C" agn_status agn_runtime_kernel_arena_size(const agn_model* model, unsi
   return AGN_OK;
 }
 
-extern "C" agn_status agn_runtime_arena_size(const agn_model* model, unsigned codecs, size_t* size) {
+extern "C" AGN_SETUP agn_status agn_runtime_arena_size(const agn_model* model, unsigned codecs, size_t* size) {
   return agn_runtime_kernel_arena_size(model, codecs, nullptr, size);
 }
 
-extern "C" agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, unsigned codecs,
+extern "C" AGN_SETUP agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, unsigned codecs,
                                        const agn_kernel_table* kernels, void* arena, size_t arena_size) {
   if (rt == nullptr) return AGN_ERR_ARG;
   memset(rt, 0, sizeof *rt);
@@ -258,7 +262,7 @@ extern "C" const uint8_t* agn_runtime_symbols(const agn_runtime* rt) {
   return rt != nullptr && rt->has_symbols ? rt->symbols : nullptr;
 }
 
-extern "C" size_t agn_runtime_max_payload(const agn_model* m, agn_codec codec) {
+extern "C" AGN_SETUP size_t agn_runtime_max_payload(const agn_model* m, agn_codec codec) {
   switch (codec) {
     case AGN_CODEC_RAW: return agn_pack_size_bytes(m->symbol_count, m->levels);
     case AGN_CODEC_LZW_FIXED:
@@ -316,7 +320,7 @@ extern "C" __attribute__((noinline)) agn_status agn_runtime_encode(agn_runtime* 
   return st;
 }
 
-extern "C" unsigned agn_runtime_default_codecs(const agn_model* m) {
+extern "C" AGN_SETUP unsigned agn_runtime_default_codecs(const agn_model* m) {
   return AGN_CODEC_BIT(AGN_CODEC_RAW) | (m != nullptr && m->rans != nullptr ? AGN_CODEC_BIT(AGN_CODEC_RANS) : 0u);
 }
 
