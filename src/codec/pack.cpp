@@ -21,21 +21,31 @@ extern "C" agn_status agn_pack_symbols(const uint8_t* map, size_t rows, unsigned
   const size_t size = agn_pack_size_bytes(count, levels);
   if (out_cap < size) return AGN_ERR_NO_SPACE;
 
-  const size_t row_bytes = agn_symbol_row_bytes(width);
   uint32_t acc = 0;  // pending bits, LSB = oldest; never holds more than 7 + 8 bits
   unsigned acc_bits = 0;
   size_t n = 0;
-  for (size_t r = 0; r < rows; ++r, map += row_bytes) {
-    for (unsigned x = 0; x < width; ++x) {
-      const unsigned symbol = agn_symbol_at(map, x);
-      if (symbol >= levels) return AGN_ERR_RANGE;
-      acc |= (uint32_t)symbol << acc_bits;
-      acc_bits += bits;
-      while (acc_bits >= 8) {
-        out[n++] = (uint8_t)acc;
-        acc >>= 8;
-        acc_bits -= 8;
-      }
+  // Appends `symbols` symbols of `bits` bits each, packed in `value`.
+  const auto put = [&](uint32_t value, unsigned symbols) {
+    acc |= value << acc_bits;
+    acc_bits += symbols * bits;
+    while (acc_bits >= 8) {
+      out[n++] = (uint8_t)acc;
+      acc >>= 8;
+      acc_bits -= 8;
+    }
+  };
+  for (size_t r = 0; r < rows; ++r) {
+    // A byte of the map at a time: its two symbols (symbol_map.h), then an odd row's last one.
+    for (unsigned i = 0; i < width / 2; ++i) {
+      const unsigned byte = *map++;
+      const unsigned lo = byte & 0xFu, hi = byte >> 4;
+      if (lo >= levels || hi >= levels) return AGN_ERR_RANGE;
+      put(lo | hi << bits, 2);
+    }
+    if (width & 1u) {
+      const unsigned last = *map++ & 0xFu;
+      if (last >= levels) return AGN_ERR_RANGE;
+      put(last, 1);
     }
   }
   if (acc_bits > 0) out[n++] = (uint8_t)acc;
