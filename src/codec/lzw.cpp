@@ -307,12 +307,16 @@ extern "C" agn_status agn_lzw_encode(agn_lzw_encoder* state, unsigned levels, ag
   };
   // The map's rows, a chunk of symbols at a time unpacked for the sink.
   constexpr unsigned kChunk = 32;
-  uint8_t chunk[kChunk];
+  uint8_t chunk[kChunk + 1];  // + an odd row's pad nibble
   const size_t row_bytes = agn_symbol_row_bytes(width);
   for (size_t r = 0; r < rows && st == AGN_OK; ++r, map += row_bytes) {
     for (unsigned x0 = 0; x0 < width && st == AGN_OK; x0 += kChunk) {
       const unsigned n = width - x0 < kChunk ? width - x0 : kChunk;
-      for (unsigned i = 0; i < n; ++i) chunk[i] = (uint8_t)agn_symbol_at(map, x0 + i);
+      const uint8_t* bytes = map + x0 / 2;  // x0 is even: two symbols a byte (symbol_map.h)
+      for (unsigned i = 0; i < n; i += 2, ++bytes) {
+        chunk[i] = (uint8_t)(*bytes & 0xFu);
+        chunk[i + 1] = (uint8_t)(*bytes >> 4);  // past n (an odd row's pad) when i + 1 == n
+      }
       size_t done = 0;
       while (done < n && st == AGN_OK) {
         size_t consumed = 0;
