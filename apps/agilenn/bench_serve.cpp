@@ -21,6 +21,7 @@
 
 #include "client/load.h"
 #include "codec/rans.h"
+#include "codec/symbol_map.h"
 #include "commands.h"
 #include "server/model_backend.h"
 #include "server/udp_server.h"
@@ -63,7 +64,9 @@ std::vector<std::vector<uint8_t>> make_requests(const std::string& model_dir, co
     std::vector<uint8_t> message(AGN_WIRE_REQUEST_HEADER + agn_rans_max_encoded_size(&model));
     agn_wire_request_header_write(AGN_WIRE_CODEC_RANS, message.data(), message.size());
     size_t written = 0;
-    if (agn_rans_encode(&model, symbols.data(), symbols.size(), message.data() + AGN_WIRE_REQUEST_HEADER,
+    std::vector<uint8_t> map(agn_symbol_map_size(size_t{model.channels} * model.height, model.width));
+    if (agn_symbol_map_pack(symbols.data(), size_t{model.channels} * model.height, model.width, map.data()) != AGN_OK ||
+        agn_rans_encode(&model, map.data(), map.size(), message.data() + AGN_WIRE_REQUEST_HEADER,
                         message.size() - AGN_WIRE_REQUEST_HEADER, &written) != AGN_OK) {
       throw std::runtime_error("rANS encoding of a synthetic request failed");
     }

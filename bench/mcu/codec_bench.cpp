@@ -13,12 +13,15 @@
 #include "codec/lzw.h"
 #include "codec/pack.h"
 #include "codec/rans.h"
+#include "codec/symbol_map.h"
 #include "codec_vectors.h"
 #include "wire/wire.h"
 
 namespace {
 
 uint8_t g_symbols[AGN_VECTOR_COUNT];
+uint8_t g_map[AGN_VECTOR_MAP_SIZE];         // g_symbols as the encoders read them (codec/symbol_map.h)
+uint8_t g_sparse_map[AGN_VECTOR_MAP_SIZE];  // g_sparse's
 uint8_t g_stream[4 + AGN_VECTOR_COUNT * 2];
 agn_lzw_encoder g_lzw;
 agn_rans_model g_rans;
@@ -57,25 +60,26 @@ int check_datagrams(size_t fragments) {
 
 int main() {
   agn_vector_symbol_map(g_symbols);
+  agn_symbol_map_pack(g_symbols, AGN_VECTOR_ROWS, AGN_VECTOR_WIDTH, g_map);
   // rANS codes the sparse map (like a real feature map, ~97 % zeros) with the fixed model.
   agn_vector_sparse_map(g_sparse);
+  agn_symbol_map_pack(g_sparse, AGN_VECTOR_ROWS, AGN_VECTOR_WIDTH, g_sparse_map);
   agn_vector_rans_model(g_rans_bytes);
   agn_rans_model_load(&g_rans, g_rans_bytes, sizeof(g_rans_bytes));
 
   size_t sizes[4] = {};
   agn_status status[4] = {};
   agn_stage_enter(kPack);
-  status[0] = agn_pack_symbols(g_symbols, AGN_VECTOR_COUNT, AGN_VECTOR_LEVELS, g_stream,
-                               sizeof(g_stream));
+  status[0] = agn_pack_symbols(g_map, AGN_VECTOR_ROWS, AGN_VECTOR_WIDTH, AGN_VECTOR_LEVELS, g_stream, sizeof(g_stream));
   sizes[0] = agn_pack_size_bytes(AGN_VECTOR_COUNT, AGN_VECTOR_LEVELS);
   agn_stage_enter(kLzwVariable);
-  status[1] = agn_lzw_encode(&g_lzw, AGN_VECTOR_LEVELS, AGN_LZW_VARIABLE, g_symbols,
-                             AGN_VECTOR_COUNT, g_stream, sizeof(g_stream), &sizes[1]);
+  status[1] = agn_lzw_encode(&g_lzw, AGN_VECTOR_LEVELS, AGN_LZW_VARIABLE, g_map, AGN_VECTOR_ROWS, AGN_VECTOR_WIDTH,
+                             g_stream, sizeof(g_stream), &sizes[1]);
   agn_stage_enter(kLzwFixed);
-  status[2] = agn_lzw_encode(&g_lzw, AGN_VECTOR_LEVELS, AGN_LZW_FIXED, g_symbols,
-                             AGN_VECTOR_COUNT, g_stream, sizeof(g_stream), &sizes[2]);
+  status[2] = agn_lzw_encode(&g_lzw, AGN_VECTOR_LEVELS, AGN_LZW_FIXED, g_map, AGN_VECTOR_ROWS, AGN_VECTOR_WIDTH,
+                             g_stream, sizeof(g_stream), &sizes[2]);
   agn_stage_enter(kRans);
-  status[3] = agn_rans_encode(&g_rans, g_sparse, AGN_VECTOR_COUNT,
+  status[3] = agn_rans_encode(&g_rans, g_sparse_map, sizeof(g_sparse_map),
                               g_message + AGN_WIRE_REQUEST_HEADER,
                               sizeof(g_message) - AGN_WIRE_REQUEST_HEADER, &sizes[3]);
   agn_stage_enter(kFraming);

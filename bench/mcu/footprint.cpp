@@ -6,9 +6,9 @@
 // (src/mcu/bench.h): the image's flash, its static SRAM, the capacities of its fixed buffers and
 // what this model uses of them, and the stack high-water mark.
 //
-// What still links in beyond that: the reference kernels (the runtime's default table and the
-// cm7 kernels' fallback where the fast path cannot be exact), every codec (agn_runtime_encode
-// dispatches on the codec at run time), and the model loader's checks.
+// It links agilenn_device_rans, the runtime built with raw packing and rANS only (no LZW). What
+// still links in beyond what it runs: the reference kernels (the runtime's default table and the
+// cm7 kernels' fallback where the fast path cannot be exact) and the model loader's checks.
 #include "bsp/board.h"
 #include "bsp/console.h"
 #include "common/byte_order.h"
@@ -29,20 +29,7 @@ agn_model g_model;
 agn_runtime g_runtime;
 const uint8_t kKey[AGN_WIRE_KEY_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 
-void put_field(const char* key, uint64_t value) {
-  agn_console_puts(" ");
-  agn_console_puts(key);
-  agn_console_puts("=");
-  agn_console_put_u64(value);
-}
-
-int fail(const char* what, const char* detail) {
-  agn_console_puts("footprint: ");
-  agn_console_puts(what);
-  agn_console_puts(detail);
-  agn_console_puts("\n");
-  return 1;
-}
+int fail(const char* what, const char* detail) { return agn_console_fail("footprint", what, detail); }
 
 }  // namespace
 
@@ -55,11 +42,10 @@ int main() {
   const size_t image_size = size_t{g_model.input_height} * g_model.input_width * g_model.input_channels;
   if (image_size > sizeof(g_image)) return fail("model input too large for the image buffer", "");
   for (size_t i = 0; i < image_size; ++i) g_image[i] = static_cast<uint8_t>((i * 7 + (i / 97) * 13) & 0xFF);
-  const agn_codec codec = g_model.rans != nullptr ? AGN_CODEC_RANS : AGN_CODEC_RAW;
   // The payload buffer holds the raw packing: a rANS stream that would not fit in it (far more
-  // than a real map needs) is sent packed instead, as pipeline_bench.cpp does (runtime.h).
+  // than a real map needs) is sent packed instead (runtime.h, agn_runtime_encode_default).
   const size_t max_payload = agn_runtime_max_payload(&g_model, AGN_CODEC_RAW);
-  const unsigned codecs = AGN_CODEC_BIT(codec) | AGN_CODEC_BIT(AGN_CODEC_RAW);
+  const unsigned codecs = agn_runtime_default_codecs(&g_model);
   size_t arena_size = 0;
   agn_runtime_kernel_arena_size(&g_model, codecs, &agn_kernels_cm7, &arena_size);
   if (max_payload > kPayloadCapacity || arena_size > kArenaCapacity) return fail("model too large for the buffers", "");
@@ -69,14 +55,12 @@ int main() {
   int8_t logits[256];
   size_t payload = 0;
   const agn_status run = agn_runtime_run(&g_runtime, g_image, image_size, logits, sizeof(logits));
-  agn_status enc = agn_runtime_encode(&g_runtime, codec, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload);
-  unsigned wire_codec = codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED;
-  if (enc == AGN_ERR_NO_SPACE && codec == AGN_CODEC_RANS) {
-    enc = agn_runtime_encode(&g_runtime, AGN_CODEC_RAW, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload);
-    wire_codec = AGN_WIRE_CODEC_PACKED;
-  }
+  agn_codec codec = AGN_CODEC_RAW;
+  const agn_status enc =
+      agn_runtime_encode_default(&g_runtime, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload, &codec);
   if (run != AGN_OK || enc != AGN_OK) return fail("run or encode: ", g_runtime.error);
-  agn_status framing = agn_wire_request_header_write(wire_codec, g_message, AGN_WIRE_REQUEST_HEADER);
+  agn_status framing = agn_wire_request_header_write(
+      codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED, g_message, AGN_WIRE_REQUEST_HEADER);
   const size_t message_size = AGN_WIRE_REQUEST_HEADER + payload;
   const size_t fragments = agn_wire_fragment_count(message_size, AGN_WIRE_DEFAULT_MAX_DATAGRAM);
   for (size_t i = 0; i < fragments && framing == AGN_OK; ++i) {
@@ -88,15 +72,15 @@ int main() {
   if (framing != AGN_OK || fragments == 0) return fail("framing failed", "");
 
   agn_console_puts("agn-footprint");
-  put_field("model_bytes", model_size);
-  put_field("flash_image", agn_board_flash_used());
-  put_field("sram_static", agn_board_sram_static());
-  put_field("arena_capacity", kArenaCapacity);
-  put_field("arena_used", arena_size);
-  put_field("payload_capacity", kPayloadCapacity);
-  put_field("payload_max", max_payload);
-  put_field("image_buffer", sizeof(g_image));
-  put_field("stack_high_water", agn_board_stack_high_water());
+  agn_console_put_field("model_bytes", model_size);
+  agn_console_put_field("flash_image", agn_board_flash_used());
+  agn_console_put_field("sram_static", agn_board_sram_static());
+  agn_console_put_field("arena_capacity", kArenaCapacity);
+  agn_console_put_field("arena_used", arena_size);
+  agn_console_put_field("payload_capacity", kPayloadCapacity);
+  agn_console_put_field("payload_max", max_payload);
+  agn_console_put_field("image_buffer", sizeof(g_image));
+  agn_console_put_field("stack_high_water", agn_board_stack_high_water());
   agn_console_puts("\n");
   return 0;
 }

@@ -37,7 +37,7 @@ alignas(4) uint8_t g_arena[kArenaCapacity];
 uint8_t g_message[AGN_WIRE_REQUEST_HEADER + kPayloadCapacity];
 uint8_t g_datagram[AGN_WIRE_DEFAULT_MAX_DATAGRAM];
 uint8_t g_image[64 * 64 * 3];
-uint8_t g_first_symbols[32 * 1024];
+uint8_t g_first_symbols[16 * 1024];  // the reference table's symbol map
 int8_t g_first_logits[256];
 size_t g_first_payload_size;
 uint32_t g_first_payload_crc;
@@ -61,20 +61,7 @@ void on_stage(void*, unsigned stage) {
   agn_stage_enter(s);
 }
 
-void put_field(const char* key, uint64_t value) {
-  agn_console_puts(" ");
-  agn_console_puts(key);
-  agn_console_puts("=");
-  agn_console_put_u64(value);
-}
-
-int fail(const char* what, const char* detail) {
-  agn_console_puts("pipeline_bench: ");
-  agn_console_puts(what);
-  agn_console_puts(detail);
-  agn_console_puts("\n");
-  return 1;
-}
+int fail(const char* what, const char* detail) { return agn_console_fail("pipeline_bench", what, detail); }
 
 }  // namespace
 
@@ -88,18 +75,17 @@ int main() {
     return fail("no valid model in the flash slot: ", g_model.error);
   }
   const size_t image_size = size_t{g_model.input_height} * g_model.input_width * g_model.input_channels;
-  if (image_size > sizeof(g_image) || g_model.symbol_count > sizeof(g_first_symbols) ||
+  if (image_size > sizeof(g_image) || g_model.symbol_map_size > sizeof(g_first_symbols) ||
       g_model.local.classes > sizeof(g_first_logits)) {
     return fail("model too large for the bench's buffers", "");
   }
   for (size_t i = 0; i < image_size; ++i) g_image[i] = static_cast<uint8_t>((i * 7 + (i / 97) * 13) & 0xFF);
-  const agn_codec codec = g_model.rans != nullptr ? AGN_CODEC_RANS : AGN_CODEC_RAW;
   // The payload buffer holds the raw packing: a rANS stream that would not fit in it (far more
-  // than a real map needs) is sent packed instead (runtime.h, agn_runtime_max_payload).
+  // than a real map needs) is sent packed instead (runtime.h, agn_runtime_encode_default).
   const size_t max_payload = agn_runtime_max_payload(&g_model, AGN_CODEC_RAW);
   if (max_payload > kPayloadCapacity) return fail("payload buffer too small", "");
-  const unsigned codecs = AGN_CODEC_BIT(codec) | AGN_CODEC_BIT(AGN_CODEC_RAW);
-  unsigned wire_codec = AGN_WIRE_CODEC_PACKED;
+  const unsigned codecs = agn_runtime_default_codecs(&g_model);
+  agn_codec codec = AGN_CODEC_RAW;
 
   size_t arena_used = 0;
   size_t payload = 0;
@@ -116,23 +102,18 @@ int main() {
     agn_runtime_set_stage_hook(&g_runtime, on_stage, nullptr);
     int8_t logits[256];
     const agn_status run = agn_runtime_run(&g_runtime, g_image, image_size, logits, sizeof(logits));
-    agn_status enc = agn_runtime_encode(&g_runtime, codec, g_message + AGN_WIRE_REQUEST_HEADER, max_payload,
-                                        &payload);
-    wire_codec = codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED;
-    if (enc == AGN_ERR_NO_SPACE && codec == AGN_CODEC_RANS) {
-      enc = agn_runtime_encode(&g_runtime, AGN_CODEC_RAW, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload);
-      wire_codec = AGN_WIRE_CODEC_PACKED;
-    }
+    const agn_status enc =
+        agn_runtime_encode_default(&g_runtime, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload, &codec);
     agn_stage_enter(kOtherStage);
     if (run != AGN_OK || enc != AGN_OK) return fail("run or encode: ", g_runtime.error);
     const uint32_t crc = agn_crc32(g_message + AGN_WIRE_REQUEST_HEADER, payload);
     if (t == 0) {
       memcpy(g_first_logits, logits, g_model.local.classes);
-      memcpy(g_first_symbols, agn_runtime_symbols(&g_runtime), g_model.symbol_count);
+      memcpy(g_first_symbols, agn_runtime_symbols(&g_runtime), g_model.symbol_map_size);
       g_first_payload_size = payload;
       g_first_payload_crc = crc;
     } else if (memcmp(g_first_logits, logits, g_model.local.classes) != 0 ||
-               memcmp(g_first_symbols, agn_runtime_symbols(&g_runtime), g_model.symbol_count) != 0 ||
+               memcmp(g_first_symbols, agn_runtime_symbols(&g_runtime), g_model.symbol_map_size) != 0 ||
                payload != g_first_payload_size || crc != g_first_payload_crc) {
       return fail("outputs differ from the reference kernels': ", agn_kernel_tables[t].name);
     }
@@ -141,7 +122,8 @@ int main() {
   // Framing: the request header, then each datagram is written (and checked, as the radio
   // bridge would receive it) in one buffer.
   agn_stage_enter(kFramingStage);
-  agn_status framing = agn_wire_request_header_write(wire_codec, g_message, AGN_WIRE_REQUEST_HEADER);
+  agn_status framing = agn_wire_request_header_write(
+      codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED, g_message, AGN_WIRE_REQUEST_HEADER);
   const size_t message_size = AGN_WIRE_REQUEST_HEADER + payload;
   const size_t fragments = agn_wire_fragment_count(message_size, AGN_WIRE_DEFAULT_MAX_DATAGRAM);
   size_t bad = 0;
@@ -164,20 +146,20 @@ int main() {
   agn_model_macs macs;
   agn_model_count_macs(&g_model, &macs);
   agn_console_puts("agn-bench");
-  put_field("tables", kTableCount);
-  put_field("model_bytes", model_size);
-  put_field("flash_image", agn_board_flash_used());
-  put_field("sram_static", agn_board_sram_static());
-  put_field("arena_capacity", kArenaCapacity);
-  put_field("arena_used", arena_used);
-  put_field("payload_capacity", kPayloadCapacity);
-  put_field("payload_max", max_payload);
-  put_field("stack_high_water", agn_board_stack_high_water());
-  put_field("bench_buffers", sizeof(g_image) + sizeof(g_first_symbols) + sizeof(g_first_logits));
-  put_field("macs", macs.total);
-  put_field("payload_bytes", payload);
-  put_field("datagrams", fragments);
-  put_field("codec", static_cast<unsigned>(codec));
+  agn_console_put_field("tables", kTableCount);
+  agn_console_put_field("model_bytes", model_size);
+  agn_console_put_field("flash_image", agn_board_flash_used());
+  agn_console_put_field("sram_static", agn_board_sram_static());
+  agn_console_put_field("arena_capacity", kArenaCapacity);
+  agn_console_put_field("arena_used", arena_used);
+  agn_console_put_field("payload_capacity", kPayloadCapacity);
+  agn_console_put_field("payload_max", max_payload);
+  agn_console_put_field("stack_high_water", agn_board_stack_high_water());
+  agn_console_put_field("bench_buffers", sizeof(g_image) + sizeof(g_first_symbols) + sizeof(g_first_logits));
+  agn_console_put_field("macs", macs.total);
+  agn_console_put_field("payload_bytes", payload);
+  agn_console_put_field("datagrams", fragments);
+  agn_console_put_field("codec", static_cast<unsigned>(codec));
   agn_console_puts("\n");
   for (unsigned t = 0; t < kTableCount; ++t) {
     agn_console_puts("agn-bench-table ");

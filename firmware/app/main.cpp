@@ -35,7 +35,9 @@
 namespace {
 
 constexpr size_t kArenaCapacity = 64 * 1024;
-constexpr size_t kMessageCapacity = 40 * 1024;
+// The request: its header and the raw packing of up to 32 K symbols of 4 bits (a rANS stream that
+// would not fit goes packed: runtime.h, agn_runtime_encode_default).
+constexpr size_t kMessageCapacity = AGN_WIRE_REQUEST_HEADER + 16 * 1024;
 constexpr size_t kMaxClasses = 256;
 constexpr size_t kMaxImage = 64 * 64 * 3;
 constexpr size_t kReplyCapacity = AGN_WIRE_REPLY_HEADER + 4 * kMaxClasses;
@@ -277,12 +279,11 @@ Reply await_reply(const Config& c, uint32_t seq) {
 int main() {
   const Config c = read_config();
   load_model();
-  const agn_codec codec = g_model.rans != nullptr ? AGN_CODEC_RANS : AGN_CODEC_RAW;
-  const unsigned wire_codec = codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED;
-  const size_t max_payload = agn_runtime_max_payload(&g_model, codec);
+  const unsigned codecs = agn_runtime_default_codecs(&g_model);
+  const agn_codec default_codec = codecs & AGN_CODEC_BIT(AGN_CODEC_RANS) ? AGN_CODEC_RANS : AGN_CODEC_RAW;
+  const size_t max_payload = agn_runtime_max_payload(&g_model, AGN_CODEC_RAW);
   if (AGN_WIRE_REQUEST_HEADER + max_payload > sizeof(g_message)) fail("model: payload larger than the message buffer");
-  if (agn_runtime_init(&g_runtime, &g_model, AGN_CODEC_BIT(codec), &agn_kernels_cm7, g_arena, sizeof(g_arena)) !=
-      AGN_OK) {
+  if (agn_runtime_init(&g_runtime, &g_model, codecs, &agn_kernels_cm7, g_arena, sizeof(g_arena)) != AGN_OK) {
     fail("runtime: ", g_runtime.error);
   }
   const size_t image_size = size_t{g_model.input_height} * g_model.input_width * g_model.input_channels;
@@ -297,7 +298,7 @@ int main() {
   agn_store_u16le(header + 4, AGN_APP_RESULTS_VERSION);
   agn_store_u16le(header + 6, static_cast<uint16_t>(classes));
   agn_store_u16le(header + 8, static_cast<uint16_t>(AGN_APP_RECORD_FIXED + classes));
-  header[10] = static_cast<uint8_t>(codec);
+  header[10] = static_cast<uint8_t>(default_codec);
   agn_store_u32le(header + 12, model_crc());
   if (agn_semihost_write(results, header, sizeof(header)) != sizeof(header)) fail("cannot write ", c.results);
 
@@ -314,9 +315,12 @@ int main() {
     uint64_t start = agn_systick_read();
     int8_t logits[kMaxClasses];
     size_t payload = 0;
+    agn_codec codec = default_codec;
     if (agn_runtime_run(&g_runtime, g_image, image_size, logits, sizeof(logits)) != AGN_OK ||
-        agn_runtime_encode(&g_runtime, codec, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload) != AGN_OK ||
-        agn_wire_request_header_write(wire_codec, g_message, AGN_WIRE_REQUEST_HEADER) != AGN_OK) {
+        agn_runtime_encode_default(&g_runtime, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload, &codec) !=
+            AGN_OK ||
+        agn_wire_request_header_write(codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED, g_message,
+                                      AGN_WIRE_REQUEST_HEADER) != AGN_OK) {
       fail("runtime: ", g_runtime.error);
     }
     uint64_t ticks = agn_systick_read() - start;

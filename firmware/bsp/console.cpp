@@ -22,6 +22,22 @@ void agn_console_put_u64(uint64_t value) {
   agn_console_puts(text);
 }
 
+void agn_console_put_field(const char* key, uint64_t value) {
+  agn_console_puts(" ");
+  agn_console_puts(key);
+  agn_console_puts("=");
+  agn_console_put_u64(value);
+}
+
+int agn_console_fail(const char* program, const char* what, const char* detail) {
+  agn_console_puts(program);
+  agn_console_puts(": ");
+  agn_console_puts(what);
+  agn_console_puts(detail);
+  agn_console_puts("\n");
+  return 1;
+}
+
 void agn_console_put_i32(int32_t value) {
   if (value < 0) {
     agn_console_puts("-");

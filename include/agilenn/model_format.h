@@ -50,7 +50,8 @@
 //       28: i8 weights[classes][k], pad4, i32 bias[classes], i32 multiplier[classes],
 //           i32 shift[classes]. Payload size is exactly 28 + pad4(classes*k) + 12 * classes.
 //   AGN_SECTION_SPLIT (4): the split and the feature quantizer.
-//        0: u16 k (1 <= k < C, C = the last layer's out_channels), u16 levels L (2..256)
+//        0: u16 k (1 <= k < C, C = the last layer's out_channels), u16 levels L (2..16: the device
+//           holds symbols in 4 bits, src/codec/symbol_map.h)
 //        4: f32 alpha (final = alpha * local + (1 - alpha) * remote), in [0, 1]
 //        8: i8 thresholds[L-1], nondecreasing, pad4, f32 level_values[L] (the real value the
 //           server substitutes for each symbol). Size exactly 8 + pad4(L-1) + 4L.
@@ -78,7 +79,8 @@
 //      class j's multiplier/shift and logits_zero_point, clamp [-128, 127].
 //   5. Quantizer: a feature value q (int8, channel c >= k) becomes the symbol
 //      s = number of thresholds t with t <= q (0..L-1). Symbols are stored channel-major:
-//      index (c - k) * H*W + row * W + col, the layout codec/rans.h fixes.
+//      index (c - k) * H*W + row * W + col, the layout codec/rans.h fixes; the device holds them
+//      4 bits each (codec/symbol_map.h).
 #ifndef AGILENN_MODEL_FORMAT_H
 #define AGILENN_MODEL_FORMAT_H
 
@@ -97,7 +99,7 @@ extern "C" {
 #define AGN_MODEL_MAX_LAYERS 16
 #define AGN_MODEL_MAX_KERNEL 7
 #define AGN_MODEL_MAX_STRIDE 4
-#define AGN_MODEL_MAX_LEVELS 256
+#define AGN_MODEL_MAX_LEVELS 16  // the device holds each symbol in 4 bits
 #define AGN_MODEL_MIN_SHIFT (-31)
 #define AGN_MODEL_MAX_SHIFT 30
 

@@ -288,32 +288,46 @@ extern "C" agn_status agn_lzw_decoder_finish(agn_lzw_decoder* dec) {
   return dec->bit_count >= width ? AGN_ERR_STATE : AGN_ERR_TRUNCATED;
 }
 
-extern "C" agn_status agn_lzw_encode(agn_lzw_encoder* state, unsigned levels, agn_lzw_width width,
-                                     const uint8_t* symbols, size_t count, uint8_t* out,
+extern "C" agn_status agn_lzw_encode(agn_lzw_encoder* state, unsigned levels, agn_lzw_width mode,
+                                     const uint8_t* map, size_t rows, unsigned width, uint8_t* out,
                                      size_t out_cap, size_t* written) {
-  if (written == nullptr || (out_cap > 0 && out == nullptr)) return AGN_ERR_ARG;
-  *written = 0;
-  agn_status st = agn_lzw_encoder_init(state, levels, width);
-  size_t in_pos = 0;
-  size_t out_pos = 0;
-  bool finished = false;
-  while (st == AGN_OK) {
-    if (in_pos < count) {
-      size_t n = 0;
-      st = agn_lzw_encoder_sink(state, symbols + in_pos, count - in_pos, &n);
-      in_pos += n;
-    } else if (!finished) {
-      st = agn_lzw_encoder_finish(state);
-      finished = true;
-    }
-    if (st != AGN_OK) break;
-    size_t n = 0;
-    st = agn_lzw_encoder_poll(state, out + out_pos, out_cap - out_pos, &n);
-    out_pos += n;
-    if (st != AGN_OK) break;
-    if (out_pos == out_cap && state->queue_len != state->queue_head) st = AGN_ERR_NO_SPACE;
-    else if (finished) break;
+  if (written == nullptr || (out_cap > 0 && out == nullptr) || (rows > 0 && width > 0 && map == nullptr)) {
+    return AGN_ERR_ARG;
   }
+  *written = 0;
+  agn_status st = agn_lzw_encoder_init(state, levels, mode);
+  size_t out_pos = 0;
+  // Moves what the encoder has staged to `out`: AGN_ERR_NO_SPACE if some of it does not fit.
+  const auto drain = [&]() -> agn_status {
+    size_t n = 0;
+    const agn_status polled = agn_lzw_encoder_poll(state, out + out_pos, out_cap - out_pos, &n);
+    out_pos += n;
+    if (polled == AGN_OK && state->queue_len != state->queue_head) return AGN_ERR_NO_SPACE;
+    return polled;
+  };
+  // The map's rows, a chunk of symbols at a time unpacked for the sink.
+  constexpr unsigned kChunk = 32;
+  uint8_t chunk[kChunk + 1];  // + an odd row's pad nibble
+  const size_t row_bytes = agn_symbol_row_bytes(width);
+  for (size_t r = 0; r < rows && st == AGN_OK; ++r, map += row_bytes) {
+    for (unsigned x0 = 0; x0 < width && st == AGN_OK; x0 += kChunk) {
+      const unsigned n = width - x0 < kChunk ? width - x0 : kChunk;
+      const uint8_t* bytes = map + x0 / 2;  // x0 is even: two symbols a byte (symbol_map.h)
+      for (unsigned i = 0; i < n; i += 2, ++bytes) {
+        chunk[i] = (uint8_t)(*bytes & 0xFu);
+        chunk[i + 1] = (uint8_t)(*bytes >> 4);  // past n (an odd row's pad) when i + 1 == n
+      }
+      size_t done = 0;
+      while (done < n && st == AGN_OK) {
+        size_t consumed = 0;
+        st = agn_lzw_encoder_sink(state, chunk + done, n - done, &consumed);
+        done += consumed;
+        if (st == AGN_OK) st = drain();
+      }
+    }
+  }
+  if (st == AGN_OK) st = agn_lzw_encoder_finish(state);
+  if (st == AGN_OK) st = drain();
   *written = out_pos;
   return st;
 }

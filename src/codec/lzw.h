@@ -45,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec/symbol_map.h"
 #include "common/status.h"
 
 #ifdef __cplusplus
@@ -124,12 +125,12 @@ agn_status agn_lzw_decoder_poll(agn_lzw_decoder* dec, uint8_t* out, size_t out_c
 agn_status agn_lzw_decoder_finish(agn_lzw_decoder* dec);
 
 // One-shot helpers over the streaming objects (`state` is caller-owned scratch).
-// Encode: AGN_ERR_NO_SPACE if out_cap < the encoded size (out_cap >= agn_lzw_max_encoded_size()
-// always suffices). Decode: the whole stream must be in `in`; AGN_ERR_NO_SPACE if it holds more
-// than `out_cap` symbols.
-agn_status agn_lzw_encode(agn_lzw_encoder* state, unsigned levels, agn_lzw_width width,
-                          const uint8_t* symbols, size_t count, uint8_t* out, size_t out_cap,
-                          size_t* written);
+// Encode: the rows * width symbols of a symbol map (codec/symbol_map.h), row after row, as the
+// device holds them; AGN_ERR_NO_SPACE if out_cap < the encoded size (out_cap >=
+// agn_lzw_max_encoded_size() always suffices). Decode: the whole stream must be in `in`; it
+// writes one symbol per byte; AGN_ERR_NO_SPACE if it holds more than `out_cap` symbols.
+agn_status agn_lzw_encode(agn_lzw_encoder* state, unsigned levels, agn_lzw_width mode, const uint8_t* map,
+                          size_t rows, unsigned width, uint8_t* out, size_t out_cap, size_t* written);
 agn_status agn_lzw_decode(agn_lzw_decoder* state, unsigned levels, agn_lzw_width width,
                           const uint8_t* in, size_t in_size, uint8_t* symbols, size_t out_cap,
                           size_t* written);

@@ -1,7 +1,7 @@
 #include "codec/pack.h"
 
 extern "C" unsigned agn_pack_bits_per_symbol(unsigned levels) {
-  if (levels < 2 || levels > 256) return 0;
+  if (levels < 2 || levels > AGN_SYMBOL_MAX_LEVELS) return 0;
   unsigned bits = 0;
   while ((1u << bits) < levels) ++bits;
   return bits;
@@ -13,24 +13,39 @@ extern "C" size_t agn_pack_size_bytes(size_t count, unsigned levels) {
   return (count / 8) * bits + ((count % 8) * bits + 7) / 8;
 }
 
-extern "C" agn_status agn_pack_symbols(const uint8_t* symbols, size_t count, unsigned levels,
+extern "C" agn_status agn_pack_symbols(const uint8_t* map, size_t rows, unsigned width, unsigned levels,
                                        uint8_t* out, size_t out_cap) {
   const unsigned bits = agn_pack_bits_per_symbol(levels);
-  if (bits == 0 || (count > 0 && (symbols == nullptr || out == nullptr))) return AGN_ERR_ARG;
+  const size_t count = rows * width;
+  if (bits == 0 || (count > 0 && (map == nullptr || out == nullptr))) return AGN_ERR_ARG;
   const size_t size = agn_pack_size_bytes(count, levels);
   if (out_cap < size) return AGN_ERR_NO_SPACE;
 
   uint32_t acc = 0;  // pending bits, LSB = oldest; never holds more than 7 + 8 bits
   unsigned acc_bits = 0;
   size_t n = 0;
-  for (size_t i = 0; i < count; ++i) {
-    if (symbols[i] >= levels) return AGN_ERR_RANGE;
-    acc |= (uint32_t)symbols[i] << acc_bits;
-    acc_bits += bits;
+  // Appends `symbols` symbols of `bits` bits each, packed in `value`.
+  const auto put = [&](uint32_t value, unsigned symbols) {
+    acc |= value << acc_bits;
+    acc_bits += symbols * bits;
     while (acc_bits >= 8) {
       out[n++] = (uint8_t)acc;
       acc >>= 8;
       acc_bits -= 8;
+    }
+  };
+  for (size_t r = 0; r < rows; ++r) {
+    // A byte of the map at a time: its two symbols (symbol_map.h), then an odd row's last one.
+    for (unsigned i = 0; i < width / 2; ++i) {
+      const unsigned byte = *map++;
+      const unsigned lo = byte & 0xFu, hi = byte >> 4;
+      if (lo >= levels || hi >= levels) return AGN_ERR_RANGE;
+      put(lo | hi << bits, 2);
+    }
+    if (width & 1u) {
+      const unsigned last = *map++ & 0xFu;
+      if (last >= levels) return AGN_ERR_RANGE;
+      put(last, 1);
     }
   }
   if (acc_bits > 0) out[n++] = (uint8_t)acc;

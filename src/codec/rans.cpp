@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "codec/symbol_map.h"
 #include "common/byte_order.h"
 #include "common/crc32.h"
 
@@ -21,48 +22,73 @@ bool valid_dims(unsigned levels, unsigned channels, unsigned height, unsigned wi
 
 size_t map_symbols(const agn_rans_model* m) { return (size_t)m->channels * m->height * m->width; }
 
-// Run context of a run starting at column x0 (rans.h): `up` is row y-1 or null for y = 0.
-// Where the 8 columns fit in the row they are read as two little-endian words: the first nonzero
-// byte is the one holding the lowest set bit.
-inline unsigned run_context(const uint8_t* row, const uint8_t* up, unsigned x0, unsigned width) {
-  unsigned d = kLookahead;
-  if (up != nullptr) {
-    if (x0 + kLookahead <= width) {
-      const uint32_t w0 = agn_load_u32le(up + x0), w1 = agn_load_u32le(up + x0 + 4);
-      if (w0 != 0) {
-        d = (unsigned)__builtin_ctz(w0) >> 3;
-      } else if (w1 != 0) {
-        d = 4 + ((unsigned)__builtin_ctz(w1) >> 3);
-      }
-    } else {
-      for (unsigned i = 0; x0 + i < width; ++i) {
-        if (up[x0 + i] != 0) {
-          d = i;
-          break;
-        }
-      }
-    }
+// The d of a run context (rans.h): the offset of the first nonzero in columns x0 .. x0+7 (those
+// in the row) of the row above, `up` (null for y = 0), or 8. For rows of one symbol per byte (the
+// decoder's output, agn_rans_counts_add's input): where the 8 columns fit in the row they are read
+// as two little-endian words, and the first nonzero byte is the one holding the lowest set bit.
+inline unsigned up_distance(const uint8_t* up, unsigned x0, unsigned width) {
+  if (up == nullptr) return kLookahead;
+  if (x0 + kLookahead <= width) {
+    const uint32_t w0 = agn_load_u32le(up + x0), w1 = agn_load_u32le(up + x0 + 4);
+    if (w0 != 0) return (unsigned)__builtin_ctz(w0) >> 3;
+    if (w1 != 0) return 4 + ((unsigned)__builtin_ctz(w1) >> 3);
+    return kLookahead;
   }
-  return 2 * d + (x0 > 0 && row[x0 - 1] != 0);
+  for (unsigned i = 0; x0 + i < width; ++i) {
+    if (up[x0 + i] != 0) return i;
+  }
+  return kLookahead;
 }
 
-inline unsigned value_context(const uint8_t* row, const uint8_t* up, unsigned p) {
-  const unsigned u = up != nullptr ? up[p] : 0;
-  const unsigned l = p > 0 ? row[p - 1] : 0;
-  return 4 * (u < 3 ? u : 3) + (l < 3 ? l : 3);
+// The same for a symbol map row (symbol_map.h; the encoder's input, x0 < width): the 8 symbols
+// from x0 are one little-endian word of nibbles (from an odd x0, shifted down a nibble with the
+// fifth byte's low nibble on top). Near the row's end, the row's last word shifted down to x0:
+// the columns past the end are zeros shifted in or the zero pad nibble.
+inline unsigned map_up_distance(const uint8_t* up, unsigned x0, unsigned width) {
+  if (up == nullptr) return kLookahead;
+  const uint8_t* p = up + (x0 >> 1);
+  uint32_t w;
+  if (x0 + kLookahead <= width) {
+    w = agn_load_u32le(p);
+    if (x0 & 1u) w = (w >> 4) | ((uint32_t)p[4] << 28);
+  } else {
+    const unsigned row_bytes = (width + 1) / 2;
+    if (row_bytes < 4) {
+      for (unsigned i = 0; x0 + i < width; ++i) {
+        if (agn_symbol_at(up, x0 + i) != 0) return i;
+      }
+      return kLookahead;
+    }
+    w = agn_load_u32le(up + row_bytes - 4) >> (4 * (x0 + kLookahead - 2 * row_bytes));
+  }
+  return w != 0 ? (unsigned)__builtin_ctz(w) >> 2 : kLookahead;
 }
 
-// Index of the last nonzero in row[0..p), or -1. Skips zeros eight bytes at a time.
+// Run context of a run starting at column x0 of a row of bytes (rans.h).
+inline unsigned run_context(const uint8_t* row, const uint8_t* up, unsigned x0, unsigned width) {
+  return 2 * up_distance(up, x0, width) + (x0 > 0 && row[x0 - 1] != 0);
+}
+
+// Value context from the symbols above (u) and to the left (l) of a value (rans.h).
+inline unsigned value_context(unsigned u, unsigned l) { return 4 * (u < 3 ? u : 3) + (l < 3 ? l : 3); }
+
+// Index of the last nonzero symbol in columns [0, p) of a symbol map row, or -1. Skips zeros
+// 16 symbols (8 bytes) at a time, then 2 (a byte) at a time.
 inline int prev_nonzero(const uint8_t* row, int p) {
-  while (p >= 8) {
-    uint32_t a, b;
-    memcpy(&a, row + p - 8, 4);
-    memcpy(&b, row + p - 4, 4);
-    if ((a | b) != 0) break;
-    p -= 8;
+  if ((p & 1) != 0) {  // column p - 1 shares its byte with column p
+    if ((row[p >> 1] & 0xFu) != 0) return p - 1;
+    --p;
+  }
+  while (p >= 16) {
+    const uint32_t a = agn_load_u32le(row + (p >> 1) - 8), b = agn_load_u32le(row + (p >> 1) - 4);
+    if (b != 0) return p - 8 + ((31 - __builtin_clz(b)) >> 2);
+    if (a != 0) return p - 16 + ((31 - __builtin_clz(a)) >> 2);
+    p -= 16;
   }
   while (p > 0) {
-    if (row[--p] != 0) return p;
+    const unsigned byte = row[(p >> 1) - 1];
+    if (byte != 0) return (byte & 0xF0u) != 0 ? p - 1 : p - 2;
+    p -= 2;
   }
   return -1;
 }
@@ -88,7 +114,7 @@ struct Encoder {
 };
 
 // Encodes one channel's events last to first (the reverse of the order in rans.h), row by row
-// from the last. A function of its own so that the compiler keeps the loop's variables in
+// from the last; `plane` is the channel's rows of the symbol map. A function of its own so that the compiler keeps the loop's variables in
 // registers: it is the device's hot loop.
 __attribute__((noinline)) agn_status encode_channel(const agn_rans_model* m, unsigned channel,
                                                     const uint8_t* plane, Encoder* state) {
@@ -96,40 +122,42 @@ __attribute__((noinline)) agn_status encode_channel(const agn_rans_model* m, uns
   const agn_status status = [&]() -> agn_status {
     Encoder* const e = &enc;
     const unsigned width = m->width;
+    const size_t row_bytes = agn_symbol_row_bytes(width);
     const unsigned levels = m->levels;
     const uint8_t* run_map = m->run_map + channel * AGN_RANS_RUN_CONTEXTS;
     const uint8_t* value_map = m->value_map + channel * AGN_RANS_VALUE_CONTEXTS;
     const uint8_t* run_start = m->run_start;
     const uint8_t* value_start = m->value_start;
     for (unsigned y = m->height; y-- > 0;) {
-      const uint8_t* row = plane + (size_t)y * width;
-      const uint8_t* up = y > 0 ? row - width : nullptr;
+      const uint8_t* row = plane + y * row_bytes;
+      const uint8_t* up = y > 0 ? row - row_bytes : nullptr;
+      // Going backwards, the contexts' left neighbours are known: a run that starts right after
+      // a value (x0 = q + 1 > 0) has a nonzero on its left, an escape or END after an escape has
+      // a zero, and a value's left neighbour is the previous value when they touch (q = p - 1).
       int p = prev_nonzero(row, (int)width);
+      unsigned v = p >= 0 ? agn_symbol_at(row, (unsigned)p) : 0;
       if (p + 1 < (int)width) {
-        const unsigned ctx = run_context(row, up, (unsigned)(p + 1), width);
-        if (!e->put(run_start + run_map[ctx] * kRunTableBytes, AGN_RANS_RUN_END)) return AGN_ERR_NO_SPACE;
+        if (!e->put(run_start + run_map[2 * map_up_distance(up, (unsigned)(p + 1), width) + (p >= 0)] * kRunTableBytes, AGN_RANS_RUN_END)) return AGN_ERR_NO_SPACE;
       }
       while (p >= 0) {
         const int q = prev_nonzero(row, p);
-        const unsigned v = row[p];
+        const unsigned vq = q >= 0 ? agn_symbol_at(row, (unsigned)q) : 0;
         if (v >= levels) return AGN_ERR_RANGE;
         if (levels > 2) {
-          const uint8_t* table = value_start + value_map[value_context(row, up, (unsigned)p)] * levels;
+          const unsigned u = up != nullptr ? agn_symbol_at(up, (unsigned)p) : 0;
+          const uint8_t* table = value_start + value_map[value_context(u, q == p - 1 ? vq : 0)] * levels;
           if (!e->put(table, v - 1)) return AGN_ERR_NO_SPACE;
         }
         const unsigned start = (unsigned)(q + 1);
         unsigned x0 = start;  // where the last run symbol starts: after the escapes
         while ((unsigned)p - x0 >= AGN_RANS_RUN_ESCAPE) x0 += AGN_RANS_RUN_ESCAPE;
-        if (!e->put(run_start + run_map[run_context(row, up, x0, width)] * kRunTableBytes, (unsigned)p - x0)) {
-          return AGN_ERR_NO_SPACE;
-        }
+        if (!e->put(run_start + run_map[2 * map_up_distance(up, x0, width) + (x0 == start && start > 0)] * kRunTableBytes, (unsigned)p - x0)) return AGN_ERR_NO_SPACE;
         while (x0 > start) {
           x0 -= AGN_RANS_RUN_ESCAPE;
-          if (!e->put(run_start + run_map[run_context(row, up, x0, width)] * kRunTableBytes, AGN_RANS_RUN_ESCAPE)) {
-            return AGN_ERR_NO_SPACE;
-          }
+          if (!e->put(run_start + run_map[2 * map_up_distance(up, x0, width) + (x0 == start && start > 0)] * kRunTableBytes, AGN_RANS_RUN_ESCAPE)) return AGN_ERR_NO_SPACE;
         }
         p = q;
+        v = vq;
       }
     }
     return AGN_OK;
@@ -158,7 +186,7 @@ agn_status for_each_event(const uint8_t* row, const uint8_t* up, unsigned width,
     }
     run(ctx, p - x0);
     if (row[p] >= levels) return AGN_ERR_RANGE;
-    value(value_context(row, up, p), row[p] - 1u);
+    value(value_context(up != nullptr ? up[p] : 0u, p > 0 ? row[p - 1] : 0u), row[p] - 1u);
     x0 = p + 1;
   }
   return AGN_OK;
@@ -428,17 +456,17 @@ extern "C" size_t agn_rans_max_encoded_size(const agn_rans_model* model) {
   return 5 + events + events / 256;
 }
 
-extern "C" agn_status agn_rans_encode(const agn_rans_model* model, const uint8_t* symbols,
-                                      size_t count, uint8_t* out, size_t out_cap, size_t* written) {
-  if (model == nullptr || written == nullptr || out == nullptr || symbols == nullptr ||
-      count != map_symbols(model)) {
+extern "C" agn_status agn_rans_encode(const agn_rans_model* model, const uint8_t* map, size_t map_size,
+                                      uint8_t* out, size_t out_cap, size_t* written) {
+  if (model == nullptr || written == nullptr || out == nullptr || map == nullptr ||
+      map_size != agn_symbol_map_size((size_t)model->channels * model->height, model->width)) {
     return AGN_ERR_ARG;
   }
   *written = 0;
   Encoder e{AGN_RANS_STATE_LOW, out + out_cap, out};
-  const size_t plane = (size_t)model->height * model->width;
+  const size_t plane = model->height * agn_symbol_row_bytes(model->width);
   for (unsigned c = model->channels; c-- > 0;) {
-    const agn_status st = encode_channel(model, c, symbols + c * plane, &e);
+    const agn_status st = encode_channel(model, c, map + c * plane, &e);
     if (st != AGN_OK) return st;
   }
   if ((size_t)(e.p - out) < 4) return AGN_ERR_NO_SPACE;
@@ -509,7 +537,8 @@ extern "C" agn_status agn_rans_decode(const agn_rans_model* model, const uint8_t
         const unsigned p = x0 + r;
         unsigned v = 0;
         if (levels > 2) {
-          st = d.get(model->value_start + value_map[value_context(row, up, p)] * levels, levels - 1, &v);
+          st = d.get(model->value_start + value_map[value_context(up != nullptr ? up[p] : 0u, p > 0 ? row[p - 1] : 0u)] * levels,
+                     levels - 1, &v);
           if (st != AGN_OK) return st;
         }
         row[p] = (uint8_t)(v + 1);

@@ -4,10 +4,13 @@
 // a few events (a run of zeros, the nonzero value that ends it, or "the rest of the row is zero"),
 // each coded with a static frequency table chosen by the channel and by already-coded neighbours.
 // The tables are learned at export from training images and shipped with the model; the encoder
-// touches each symbol once (a word-wide zero scan) and does rANS work only per event.
+// touches each symbol once (a word-wide zero scan, 16 symbols per 8 bytes) and does rANS work
+// only per event.
 //
-// Symbol layout (fixed, known to both sides): channel-major planes of height x width, row-major,
-// one symbol per byte: symbol (c, y, x) is at index (c * height + y) * width + x.
+// Symbol layout (fixed, known to both sides): channel-major planes of height x width, row-major:
+// symbol (c, y, x) is at index (c * height + y) * width + x. The encoder reads a symbol map
+// (codec/symbol_map.h: 4 bits per symbol, row c * height + y), as the device holds it; the decoder
+// and agn_rans_counts_add use one symbol per byte.
 //
 // Events of one row (row y of channel c), coded first to last, column x0 starting at 0:
 //   while x0 < width:
@@ -140,10 +143,11 @@ agn_status agn_rans_model_load(agn_rans_model* model, const uint8_t* in, size_t 
 // and send the symbols packed when encode answers AGN_ERR_NO_SPACE.
 size_t agn_rans_max_encoded_size(const agn_rans_model* model);
 
-// Encodes one map (exactly channels * height * width symbols, layout above) into `out`. The bytes
-// are produced back to front at the end of `out` and then moved to its start.
-// Errors: AGN_ERR_ARG (null, wrong count), AGN_ERR_RANGE (symbol >= levels), AGN_ERR_NO_SPACE.
-agn_status agn_rans_encode(const agn_rans_model* model, const uint8_t* symbols, size_t count,
+// Encodes one map (a symbol map of channels * height rows of width symbols: map_size exactly
+// agn_symbol_map_size(channels * height, width)) into `out`. The bytes are produced back to front
+// at the end of `out` and then moved to its start.
+// Errors: AGN_ERR_ARG (null, wrong size), AGN_ERR_RANGE (symbol >= levels), AGN_ERR_NO_SPACE.
+agn_status agn_rans_encode(const agn_rans_model* model, const uint8_t* map, size_t map_size,
                            uint8_t* out, size_t out_cap, size_t* written);
 
 // Decodes one map from the whole stream `in[0..size)` into symbols[0..count) (count exactly

@@ -4,7 +4,7 @@
 // version, CRC-32, the section table (bounds, alignment, order, overlaps, required and duplicate
 // sections), every shape (the layer chain, the output size formula, weight and array sizes), the
 // quantisation parameters (zero points and clamps in int8, multipliers in [2^30, 2^31) or 0,
-// shifts in range), the split (1 <= k < C, sorted thresholds, alpha in [0, 1]) and the RANS
+// shifts in range), the split (1 <= k < C, 2..16 levels, sorted thresholds, alpha in [0, 1]) and the RANS
 // section's header (levels and channels; its CRC and tables are checked by agn_runtime_init).
 // It does not look at the stored arena size (advisory; agn_runtime_init checks the real fit).
 //
@@ -81,6 +81,7 @@ typedef struct agn_model {
   // Feature map geometry (the last layer's output).
   uint16_t feature_height, feature_width, feature_channels;
   uint32_t symbol_count;         // (feature_channels - k) * feature_height * feature_width
+  uint32_t symbol_map_size;      // bytes of their symbol map (codec/symbol_map.h, 4 bits each)
   const uint8_t* rans;           // RANS section or null
   uint32_t rans_size;
   const uint8_t* metadata;       // METADATA section (not terminated) or null

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "codec/rans.h"
+#include "codec/symbol_map.h"
 #include "common/crc32.h"
 #include "device/device_model.h"
 #include "device/message.h"
@@ -8,6 +9,8 @@
 using agilenn::device::Message;
 
 namespace {
+
+static_assert(AGN_MODEL_MAX_LEVELS == AGN_SYMBOL_MAX_LEVELS, "the runtime holds the symbols in a symbol map");
 
 constexpr int64_t kInt32Max = 0x7FFFFFFF;
 // Largest |w * (q - zp)| term: |w| <= 128, |q - zp| <= 255.
@@ -291,8 +294,12 @@ agn_status Loader::read_split(Span s) {
   m_->levels = agn_load_u16le(s.data + 2);
   m_->alpha = agn_f32_at(s.data + 4, 0);
   const unsigned channels = m_->feature_channels;
-  if (m_->k < 1 || m_->k >= channels || m_->levels < 2 || m_->levels > AGN_MODEL_MAX_LEVELS ||
-      !(m_->alpha >= 0.0f && m_->alpha <= 1.0f)) {
+  if (m_->levels > AGN_MODEL_MAX_LEVELS) {
+    msg_ << "SPLIT section: " << unsigned{m_->levels} << " levels; the device holds a symbol in 4 bits, so at most "
+         << AGN_MODEL_MAX_LEVELS;
+    return AGN_ERR_CORRUPT;
+  }
+  if (m_->k < 1 || m_->k >= channels || m_->levels < 2 || !(m_->alpha >= 0.0f && m_->alpha <= 1.0f)) {
     msg_ << "SPLIT section: k = " << unsigned{m_->k} << " of " << channels << " channels, " << unsigned{m_->levels}
          << " levels (expected 1 <= k < channels, 2.." << AGN_MODEL_MAX_LEVELS << " levels, alpha in [0, 1])";
     return AGN_ERR_CORRUPT;
@@ -317,6 +324,8 @@ agn_status Loader::read_split(Span s) {
     return AGN_ERR_CORRUPT;
   }
   m_->symbol_count = static_cast<uint32_t>(symbols);
+  m_->symbol_map_size =
+      static_cast<uint32_t>(agn_symbol_map_size(size_t{channels - m_->k} * m_->feature_height, m_->feature_width));
   return AGN_OK;
 }
 

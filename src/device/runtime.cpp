@@ -9,11 +9,23 @@
 
 using agilenn::device::Message;
 
+// The codecs this build links (an AGN_CODEC_BIT mask, every codec by default). A device build may
+// define it to fewer (src/device/CMakeLists.txt: agilenn_device_rans, raw packing and rANS), so that
+// the other coders' code is not linked; init rejects the codecs left out.
+#ifndef AGN_RUNTIME_CODECS
+#define AGN_RUNTIME_CODECS AGN_CODECS_ALL
+#endif
+
 namespace {
+
+constexpr unsigned kLinkedCodecs = AGN_RUNTIME_CODECS;
+constexpr unsigned kLzwCodecs = AGN_CODEC_BIT(AGN_CODEC_LZW_FIXED) | AGN_CODEC_BIT(AGN_CODEC_LZW_VARIABLE);
 
 static_assert(alignof(agn_lzw_encoder) <= 4, "arena parts are 4-byte aligned");
 
 size_t pad4(size_t n) { return (n + 3) & ~size_t{3}; }
+// The kernel state holds pointers: 4-byte aligned on the device, 8 on a 64-bit host.
+size_t pad_pointer(size_t n) { return (n + alignof(void*) - 1) & ~(alignof(void*) - 1); }
 
 size_t ring_bytes(const agn_layer& l) { return pad4(size_t{l.kernel} * l.in_width * l.in_channels); }
 
@@ -29,10 +41,14 @@ struct Layout {
   size_t total = 0;
 };
 
-Layout plan(const agn_model* m, unsigned codecs, const agn_kernel_table* kernels) {
+// Set-up code runs once per model: `cold` has GCC and Clang optimise it for size (flash).
+#define AGN_SETUP __attribute__((cold))
+
+// Not inlined: init and the arena size query share it (flash).
+AGN_SETUP __attribute__((noinline)) Layout plan(const agn_model* m, unsigned codecs, const agn_kernel_table* kernels) {
   Layout p;
   p.symbols = 0;
-  p.kernel_state = pad4(m->symbol_count);
+  p.kernel_state = pad_pointer(m->symbol_map_size);
   const size_t shared = p.kernel_state + (kernels->state_size != nullptr ? pad4(kernels->state_size(m)) : 0);
   size_t off = shared;
   p.pool_sums = off;
@@ -56,7 +72,7 @@ Layout plan(const agn_model* m, unsigned codecs, const agn_kernel_table* kernels
 }
 
 bool codecs_valid(const agn_model* m, unsigned codecs) {
-  if ((codecs & ~AGN_CODECS_ALL) != 0) return false;
+  if ((codecs & ~kLinkedCodecs) != 0) return false;
   return !(codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) || m->rans != nullptr;
 }
 
@@ -136,7 +152,7 @@ void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
 
 }  // namespace
 
-extern "C" agn_status agn_runtime_kernel_arena_size(const agn_model* model, unsigned codecs,
+extern "C" AGN_SETUP agn_status agn_runtime_kernel_arena_size(const agn_model* model, unsigned codecs,
                                                     const agn_kernel_table* kernels, size_t* size) {
   if (model == nullptr || size == nullptr || model->layer_count == 0 || !codecs_valid(model, codecs)) {
     return AGN_ERR_ARG;
@@ -145,11 +161,11 @@ extern "C" agn_status agn_runtime_kernel_arena_size(const agn_model* model, unsi
   return AGN_OK;
 }
 
-extern "C" agn_status agn_runtime_arena_size(const agn_model* model, unsigned codecs, size_t* size) {
+extern "C" AGN_SETUP agn_status agn_runtime_arena_size(const agn_model* model, unsigned codecs, size_t* size) {
   return agn_runtime_kernel_arena_size(model, codecs, nullptr, size);
 }
 
-extern "C" agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, unsigned codecs,
+extern "C" AGN_SETUP agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, unsigned codecs,
                                        const agn_kernel_table* kernels, void* arena, size_t arena_size) {
   if (rt == nullptr) return AGN_ERR_ARG;
   memset(rt, 0, sizeof *rt);
@@ -158,12 +174,12 @@ extern "C" agn_status agn_runtime_init(agn_runtime* rt, const agn_model* model, 
     msg << "no model or no arena";
     return AGN_ERR_ARG;
   }
-  if (reinterpret_cast<uintptr_t>(arena) % 4 != 0) {
-    msg << "the arena must be 4-byte aligned";
+  if (reinterpret_cast<uintptr_t>(arena) % alignof(void*) != 0) {
+    msg << "the arena must be " << static_cast<unsigned>(alignof(void*)) << "-byte aligned (a pointer's alignment)";
     return AGN_ERR_ARG;
   }
   if (!codecs_valid(model, codecs)) {
-    msg << "codec mask " << codecs << " is not available for this model"
+    msg << "codec mask " << codecs << " is not available for this model (this build links " << kLinkedCodecs << ")"
         << (model->rans == nullptr ? " (it has no RANS section)" : "");
     return AGN_ERR_ARG;
   }
@@ -248,11 +264,12 @@ extern "C" const uint8_t* agn_runtime_symbols(const agn_runtime* rt) {
   return rt != nullptr && rt->has_symbols ? rt->symbols : nullptr;
 }
 
-extern "C" size_t agn_runtime_max_payload(const agn_model* m, agn_codec codec) {
+extern "C" AGN_SETUP size_t agn_runtime_max_payload(const agn_model* m, agn_codec codec) {
   switch (codec) {
     case AGN_CODEC_RAW: return agn_pack_size_bytes(m->symbol_count, m->levels);
     case AGN_CODEC_LZW_FIXED:
-    case AGN_CODEC_LZW_VARIABLE: return agn_lzw_max_encoded_size(m->symbol_count, m->levels);
+    case AGN_CODEC_LZW_VARIABLE:
+      return (kLinkedCodecs & kLzwCodecs) != 0 ? agn_lzw_max_encoded_size(m->symbol_count, m->levels) : 0;
     case AGN_CODEC_RANS: {
       agn_rans_model rans;
       return m->rans != nullptr && agn_rans_model_load(&rans, m->rans, m->rans_size) == AGN_OK
@@ -263,8 +280,9 @@ extern "C" size_t agn_runtime_max_payload(const agn_model* m, agn_codec codec) {
   return 0;
 }
 
-extern "C" agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8_t* out, size_t out_cap,
-                                         size_t* written) {
+// Not inlined into agn_runtime_encode_default's two calls (flash).
+extern "C" __attribute__((noinline)) agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8_t* out,
+                                                                  size_t out_cap, size_t* written) {
   if (rt == nullptr || rt->model == nullptr || out == nullptr || written == nullptr) return AGN_ERR_ARG;
   *written = 0;
   Message msg(rt->error, sizeof rt->error);
@@ -277,25 +295,45 @@ extern "C" agn_status agn_runtime_encode(agn_runtime* rt, agn_codec codec, uint8
     return AGN_ERR_ARG;
   }
   const agn_model* m = rt->model;
+  const size_t rows = size_t{m->feature_height} * static_cast<unsigned>(m->feature_channels - m->k);  // of the symbol map
   Ticker ticker(rt);
   ticker.enter(AGN_RUNTIME_STAGE_ENCODE);
   agn_status st = AGN_OK;
   switch (codec) {
     case AGN_CODEC_RAW:
-      st = agn_pack_symbols(rt->symbols, m->symbol_count, m->levels, out, out_cap);
+      if ((kLinkedCodecs & AGN_CODEC_BIT(AGN_CODEC_RAW)) == 0) break;  // init accepted no such codec
+      st = agn_pack_symbols(rt->symbols, rows, m->feature_width, m->levels, out, out_cap);
       if (st == AGN_OK) *written = agn_pack_size_bytes(m->symbol_count, m->levels);
       break;
     case AGN_CODEC_LZW_FIXED:
     case AGN_CODEC_LZW_VARIABLE:
+      if ((kLinkedCodecs & kLzwCodecs) == 0) break;
       st = agn_lzw_encode(static_cast<agn_lzw_encoder*>(rt->codec_state), m->levels,
-                          codec == AGN_CODEC_LZW_FIXED ? AGN_LZW_FIXED : AGN_LZW_VARIABLE, rt->symbols,
-                          m->symbol_count, out, out_cap, written);
+                          codec == AGN_CODEC_LZW_FIXED ? AGN_LZW_FIXED : AGN_LZW_VARIABLE, rt->symbols, rows,
+                          m->feature_width, out, out_cap, written);
       break;
     case AGN_CODEC_RANS:
-      st = agn_rans_encode(&rt->rans, rt->symbols, m->symbol_count, out, out_cap, written);
+      if ((kLinkedCodecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) == 0) break;
+      st = agn_rans_encode(&rt->rans, rt->symbols, m->symbol_map_size, out, out_cap, written);
       break;
   }
   ticker.mark(&rt->ticks.encode);
   if (st != AGN_OK) msg << "encoding failed: " << agn_status_str(st);
+  return st;
+}
+
+extern "C" AGN_SETUP unsigned agn_runtime_default_codecs(const agn_model* m) {
+  return AGN_CODEC_BIT(AGN_CODEC_RAW) | (m != nullptr && m->rans != nullptr ? AGN_CODEC_BIT(AGN_CODEC_RANS) : 0u);
+}
+
+extern "C" agn_status agn_runtime_encode_default(agn_runtime* rt, uint8_t* out, size_t out_cap, size_t* written,
+                                                 agn_codec* codec) {
+  if (rt == nullptr || codec == nullptr) return AGN_ERR_ARG;
+  *codec = rt->codecs & AGN_CODEC_BIT(AGN_CODEC_RANS) ? AGN_CODEC_RANS : AGN_CODEC_RAW;
+  agn_status st = agn_runtime_encode(rt, *codec, out, out_cap, written);
+  if (st == AGN_ERR_NO_SPACE && *codec == AGN_CODEC_RANS && (rt->codecs & AGN_CODEC_BIT(AGN_CODEC_RAW))) {
+    *codec = AGN_CODEC_RAW;
+    st = agn_runtime_encode(rt, AGN_CODEC_RAW, out, out_cap, written);
+  }
   return st;
 }

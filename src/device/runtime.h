@@ -1,10 +1,11 @@
 // The device pipeline: image -> feature extractor (int8, streamed row by row) -> split ->
 // Local NN logits + remote symbols -> encoded payload.
 //
-// Memory: one caller-provided arena (4-byte aligned, any storage duration), sized by
-// agn_runtime_arena_size; the runtime never allocates. Arena layout (each part 4-byte aligned):
-//   1. symbols: model->symbol_count bytes, one symbol per byte, channel-major (codec/rans.h);
-//      they stay valid from agn_runtime_run until the next run.
+// Memory: one caller-provided arena (aligned as a pointer: 4 bytes on the device, 8 on a 64-bit
+// host; any storage duration), sized by agn_runtime_arena_size; the runtime never allocates.
+// Arena layout (each part 4-byte aligned, the kernel state pointer-aligned):
+//   1. symbols: the symbol map (codec/symbol_map.h: 4 bits per symbol, rows of ceil(W / 2) bytes,
+//      channel-major), model->symbol_map_size bytes; valid from agn_runtime_run until the next run.
 //   2. the kernel table's state (kernels.h: state_size/prepare; none for the reference kernels).
 //   3. a region shared by two phases:
 //      a. while running the extractor: pooling sums (int32[k]), pooled values (int8[k]), for each
@@ -118,7 +119,9 @@ void agn_runtime_set_stage_hook(agn_runtime* runtime, agn_stage_hook hook, void*
 agn_status agn_runtime_run(agn_runtime* runtime, const uint8_t* image, size_t image_size, int8_t* logits,
                            size_t logits_cap);
 
-// The symbols of the last run (model->symbol_count), or null before the first run.
+// The symbol map of the last run (model->symbol_map_size bytes, codec/symbol_map.h: rows
+// (c - k) * feature_height + y of feature_width symbols), or null before the first run.
+// agn_symbol_map_unpack gives one symbol per byte.
 const uint8_t* agn_runtime_symbols(const agn_runtime* runtime);
 
 // Encodes the last run's symbols with `codec` into out[0..out_cap) (payload only, no header).
@@ -128,10 +131,19 @@ const uint8_t* agn_runtime_symbols(const agn_runtime* runtime);
 agn_status agn_runtime_encode(agn_runtime* runtime, agn_codec codec, uint8_t* out, size_t out_cap,
                               size_t* written);
 
+// The device's send path. agn_runtime_default_codecs is the init mask it needs: raw packing, and
+// rANS when the model has a RANS section. agn_runtime_encode_default encodes with rANS when init
+// enabled it, else with raw packing; a rANS stream that does not fit in out_cap is replaced by the
+// raw packing (if init enabled it), so out_cap = agn_runtime_max_payload(model, AGN_CODEC_RAW)
+// always suffices (rANS's worst case is far larger, real maps far smaller). *codec says which
+// coder wrote the payload. Errors: those of agn_runtime_encode.
+unsigned agn_runtime_default_codecs(const agn_model* model);
+agn_status agn_runtime_encode_default(agn_runtime* runtime, uint8_t* out, size_t out_cap, size_t* written,
+                                      agn_codec* codec);
+
 // Largest payload `codec` can produce for this model (a safe out_cap). For rANS that worst case
 // (codec/rans.h agn_rans_max_encoded_size) is about 2 bytes per symbol, far above real maps: a
-// device may pass a smaller buffer (e.g. the raw packing's size) and send the symbols packed
-// when agn_runtime_encode answers AGN_ERR_NO_SPACE.
+// device sends with agn_runtime_encode_default into a buffer of the raw packing's size.
 size_t agn_runtime_max_payload(const agn_model* model, agn_codec codec);
 
 #ifdef __cplusplus

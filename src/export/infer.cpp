@@ -13,6 +13,7 @@
 #include "codec/lzw.h"
 #include "codec/pack.h"
 #include "codec/rans.h"
+#include "codec/symbol_map.h"
 #include "device/device_model.h"
 #include "device/runtime.h"
 #include "export/exporter.h"
@@ -63,7 +64,13 @@ class Device {
     logits.resize(model_.local.classes);
     check(agn_runtime_run(&runtime_, image.data(), image.size(), logits.data(), logits.size()), "run");
   }
-  const uint8_t* symbols() const { return agn_runtime_symbols(&runtime_); }
+  // The last run's symbols, one per byte (the runtime holds them 4 bits each).
+  std::vector<uint8_t> symbols() const {
+    std::vector<uint8_t> out(model_.symbol_count);
+    agn_symbol_map_unpack(agn_runtime_symbols(&runtime_), model_.symbol_count / model_.feature_width,
+                          model_.feature_width, out.data());
+    return out;
+  }
   std::vector<uint8_t> encode(agn_codec codec) {
     std::vector<uint8_t> out(agn_runtime_max_payload(&model_, codec));
     size_t written = 0;
@@ -301,14 +308,14 @@ InferReport run_infer(const InferOptions& o, RemoteBackend& backend) {
       stage_ms[0] += ms_since(t);
       for (size_t j = 0; j < classes; ++j) local[i].push_back(m.local.logits_scale * static_cast<float>(logits[j] - m.local.logits_zero_point));
       correct_local += argmax(logits.data(), classes) == d.test_set.labels[idx];
-      const uint8_t* symbols = device.symbols();
+      const std::vector<uint8_t> symbols = device.symbols();
       for (size_t k = 0; k < kCodecCount; ++k) {
         t = Clock::now();
         const std::vector<uint8_t> payload = k < 4 ? device.encode(kDeviceCodecs[k])
-                                             : k == 4 ? zstd_compress(symbols, m.symbol_count)
-                                                      : gzip_compress(symbols, m.symbol_count);
+                                             : k == 4 ? zstd_compress(symbols.data(), symbols.size())
+                                                      : gzip_compress(symbols.data(), symbols.size());
         stage_ms[1 + k] += ms_since(t);
-        decoders.check(kCodecs[k], payload, symbols);
+        decoders.check(kCodecs[k], payload, symbols.data());
         sum_bytes[k] += static_cast<double>(payload.size());
         max_bytes[k] = std::max<int64_t>(max_bytes[k], static_cast<int64_t>(payload.size()));
         if (k == 3) payloads[i] = payload;

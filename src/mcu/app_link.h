@@ -23,7 +23,8 @@
 // 3. Results file (semihosting, written by the firmware): a header, then one record per image,
 //    all little-endian.
 //      header: u32 AGN_APP_RESULTS_MAGIC, u16 AGN_APP_RESULTS_VERSION, u16 classes,
-//              u16 record size (AGN_APP_RECORD_FIXED + classes), u8 codec (agn_codec),
+//              u16 record size (AGN_APP_RECORD_FIXED + classes), u8 codec (agn_codec: the default
+//              coder; a request whose rANS stream does not fit goes packed, runtime.h),
 //              u8 reserved 0, u32 CRC-32 of the model bytes the firmware ran
 //      record: see the AGN_APP_REC_* offsets; then the Local NN's int8 logits (classes bytes).
 //    Times are on the modelled clock: compute = instructions / cpu clock (1 cycle per

@@ -253,24 +253,31 @@ HostCheck check_against_host(std::span<const uint8_t> model_bytes, const std::ve
   if (agn_model_load(&model, model_bytes.data(), model_bytes.size()) != AGN_OK) {
     throw std::runtime_error(std::string("mcu run: model: ") + model.error);
   }
-  const agn_codec codec = static_cast<agn_codec>(results.codec);
+  // The firmware's send path (runtime.h agn_runtime_encode_default): its default coder into a
+  // buffer of the raw packing's size, packed when a rANS stream would not fit.
+  const unsigned codecs = agn_runtime_default_codecs(&model);
+  if (results.codec != (codecs & AGN_CODEC_BIT(AGN_CODEC_RANS) ? AGN_CODEC_RANS : AGN_CODEC_RAW)) {
+    throw std::runtime_error("mcu run: the firmware's default codec " + std::to_string(results.codec) +
+                             " is not the model's");
+  }
   size_t arena_size = 0;
-  if (agn_runtime_arena_size(&model, AGN_CODEC_BIT(codec), &arena_size) != AGN_OK) {
-    throw std::runtime_error("mcu run: the host runtime cannot use codec " + std::to_string(results.codec));
+  if (agn_runtime_arena_size(&model, codecs, &arena_size) != AGN_OK) {
+    throw std::runtime_error("mcu run: the host runtime cannot use the model's codecs");
   }
   std::vector<uint32_t> arena((arena_size + 3) / 4);
   agn_runtime rt{};
-  if (agn_runtime_init(&rt, &model, AGN_CODEC_BIT(codec), nullptr, arena.data(), arena.size() * 4) != AGN_OK) {
+  if (agn_runtime_init(&rt, &model, codecs, nullptr, arena.data(), arena.size() * 4) != AGN_OK) {
     throw std::runtime_error(std::string("mcu run: host runtime: ") + rt.error);
   }
   HostCheck c;
   c.model_equal = agn_crc32(model_bytes.data(), model_bytes.size()) == results.model_crc;
   std::vector<int8_t> logits(model.local.classes);
-  std::vector<uint8_t> payload(agn_runtime_max_payload(&model, codec));
+  std::vector<uint8_t> payload(agn_runtime_max_payload(&model, AGN_CODEC_RAW));
   for (size_t i = 0; i < images.size() && i < results.images.size(); ++i) {
     size_t written = 0;
+    agn_codec codec = AGN_CODEC_RAW;
     if (agn_runtime_run(&rt, images[i].data(), images[i].size(), logits.data(), logits.size()) != AGN_OK ||
-        agn_runtime_encode(&rt, codec, payload.data(), payload.size(), &written) != AGN_OK) {
+        agn_runtime_encode_default(&rt, payload.data(), payload.size(), &written, &codec) != AGN_OK) {
       throw std::runtime_error(std::string("mcu run: host runtime: ") + rt.error);
     }
     const ImageRecord& m = results.images[i];

@@ -17,6 +17,9 @@
 #define AGN_VECTOR_CHANNELS 19
 #define AGN_VECTOR_PLANE (32 * 32)
 #define AGN_VECTOR_COUNT (AGN_VECTOR_CHANNELS * AGN_VECTOR_PLANE)
+#define AGN_VECTOR_WIDTH 32
+#define AGN_VECTOR_ROWS (AGN_VECTOR_CHANNELS * 32)  // rows of its symbol map (codec/symbol_map.h)
+#define AGN_VECTOR_MAP_SIZE (AGN_VECTOR_COUNT / 2)
 #define AGN_VECTOR_LEVELS 8
 
 // Expected encodings of the map by the generic coders, and of the sparse map (below) by rANS

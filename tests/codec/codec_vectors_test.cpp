@@ -10,6 +10,7 @@
 #include "codec/lzw.h"
 #include "codec/pack.h"
 #include "codec/rans.h"
+#include "codec/symbol_map.h"
 #include "common/crc32.h"
 
 namespace {
@@ -19,26 +20,32 @@ struct Encoded {
   uint32_t crc;
 };
 
+// The vector's symbols (one per byte) as the symbol map the encoders read.
+std::vector<uint8_t> to_map(const std::vector<uint8_t>& symbols) {
+  std::vector<uint8_t> map(AGN_VECTOR_MAP_SIZE);
+  EXPECT_EQ(agn_symbol_map_pack(symbols.data(), AGN_VECTOR_ROWS, AGN_VECTOR_WIDTH, map.data()), AGN_OK);
+  return map;
+}
+
 std::vector<uint8_t> symbol_map() {
   std::vector<uint8_t> symbols(AGN_VECTOR_COUNT);
   agn_vector_symbol_map(symbols.data());
-  return symbols;
+  return to_map(symbols);
 }
 
 TEST(CodecVectors, Pack) {
-  const auto symbols = symbol_map();
-  std::vector<uint8_t> out(agn_pack_size_bytes(symbols.size(), AGN_VECTOR_LEVELS));
-  ASSERT_EQ(agn_pack_symbols(symbols.data(), symbols.size(), AGN_VECTOR_LEVELS, out.data(),
-                             out.size()),
+  const auto map = symbol_map();
+  std::vector<uint8_t> out(agn_pack_size_bytes(AGN_VECTOR_COUNT, AGN_VECTOR_LEVELS));
+  ASSERT_EQ(agn_pack_symbols(map.data(), AGN_VECTOR_ROWS, AGN_VECTOR_WIDTH, AGN_VECTOR_LEVELS, out.data(), out.size()),
             AGN_OK);
   EXPECT_EQ(out.size(), AGN_VECTOR_PACK_SIZE);
   EXPECT_EQ(agn_crc32(out.data(), out.size()), AGN_VECTOR_PACK_CRC);
 }
 
 TEST(CodecVectors, Lzw) {
-  const auto symbols = symbol_map();
+  const auto map = symbol_map();
   auto encoder = std::make_unique<agn_lzw_encoder>();
-  std::vector<uint8_t> out(agn_lzw_max_encoded_size(symbols.size(), AGN_VECTOR_LEVELS));
+  std::vector<uint8_t> out(agn_lzw_max_encoded_size(AGN_VECTOR_COUNT, AGN_VECTOR_LEVELS));
   const struct {
     agn_lzw_width width;
     Encoded expected;
@@ -46,8 +53,8 @@ TEST(CodecVectors, Lzw) {
                {AGN_LZW_VARIABLE, {AGN_VECTOR_LZW_VARIABLE_SIZE, AGN_VECTOR_LZW_VARIABLE_CRC}}};
   for (const auto& c : cases) {
     size_t written = 0;
-    ASSERT_EQ(agn_lzw_encode(encoder.get(), AGN_VECTOR_LEVELS, c.width, symbols.data(),
-                             symbols.size(), out.data(), out.size(), &written),
+    ASSERT_EQ(agn_lzw_encode(encoder.get(), AGN_VECTOR_LEVELS, c.width, map.data(), AGN_VECTOR_ROWS, AGN_VECTOR_WIDTH,
+                             out.data(), out.size(), &written),
               AGN_OK);
     EXPECT_EQ(written, c.expected.size) << "width mode " << c.width;
     EXPECT_EQ(agn_crc32(out.data(), written), c.expected.crc) << "width mode " << c.width;
@@ -66,7 +73,8 @@ TEST(CodecVectors, Rans) {
   ASSERT_EQ(agn_rans_model_load(&model, bytes.data(), bytes.size()), AGN_OK);
   std::vector<uint8_t> out(agn_rans_max_encoded_size(&model));
   size_t written = 0;
-  ASSERT_EQ(agn_rans_encode(&model, symbols.data(), symbols.size(), out.data(), out.size(), &written), AGN_OK);
+  const std::vector<uint8_t> map = to_map(symbols);
+  ASSERT_EQ(agn_rans_encode(&model, map.data(), map.size(), out.data(), out.size(), &written), AGN_OK);
   EXPECT_EQ(written, AGN_VECTOR_RANS_SIZE);
   EXPECT_EQ(agn_crc32(out.data(), written), AGN_VECTOR_RANS_CRC);
   std::vector<uint8_t> decoded(symbols.size());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "codec/lzw.h"
+#include "codec/symbol_map.h"
 #include "common/crc32.h"
 
 namespace {
@@ -53,10 +54,20 @@ Bytes build(const Shape& s, const std::vector<Bytes>& maps, uint32_t min_events)
   return out;
 }
 
+// One symbol per byte to the symbol map the encoder reads (codec/symbol_map.h).
+Bytes to_map(const agn_rans_model& model, const Bytes& symbols) {
+  const size_t rows = size_t{model.channels} * model.height;
+  Bytes map(agn_symbol_map_size(rows, model.width));
+  EXPECT_EQ(symbols.size(), rows * model.width);
+  EXPECT_EQ(agn_symbol_map_pack(symbols.data(), rows, model.width, map.data()), AGN_OK);
+  return map;
+}
+
 Bytes encode(const agn_rans_model& model, const Bytes& symbols) {
   Bytes out(agn_rans_max_encoded_size(&model));
   size_t written = 0;
-  EXPECT_EQ(agn_rans_encode(&model, symbols.data(), symbols.size(), out.data(), out.size(), &written), AGN_OK);
+  const Bytes map = to_map(model, symbols);
+  EXPECT_EQ(agn_rans_encode(&model, map.data(), map.size(), out.data(), out.size(), &written), AGN_OK);
   out.resize(written);
   return out;
 }
@@ -147,7 +158,9 @@ TEST(Rans, WorstCaseGrowthIsBounded) {
               agn_rans_max_encoded_size(&model));
   Bytes out(stream.size() - 1);
   size_t written = 0;
-  EXPECT_EQ(agn_rans_encode(&model, worst.data(), worst.size(), out.data(), out.size(), &written), AGN_ERR_NO_SPACE);
+  const Bytes worst_map = to_map(model, worst);
+  EXPECT_EQ(agn_rans_encode(&model, worst_map.data(), worst_map.size(), out.data(), out.size(), &written),
+            AGN_ERR_NO_SPACE);
 }
 
 TEST(Rans, CompressesSparseMapsCloseToTheirEntropyAndBelowLzw) {
@@ -183,7 +196,9 @@ TEST(Rans, CompressesSparseMapsCloseToTheirEntropyAndBelowLzw) {
     auto enc = std::make_unique<agn_lzw_encoder>();
     Bytes out(agn_lzw_max_encoded_size(map.size(), s.levels));
     size_t written = 0;
-    ASSERT_EQ(agn_lzw_encode(enc.get(), s.levels, AGN_LZW_VARIABLE, map.data(), map.size(), out.data(), out.size(), &written),
+    const Bytes nibbles = to_map(model, map);
+    ASSERT_EQ(agn_lzw_encode(enc.get(), s.levels, AGN_LZW_VARIABLE, nibbles.data(), size_t{s.channels} * s.height, s.width,
+                             out.data(), out.size(), &written),
               AGN_OK);
     lzw += written;
   }
@@ -201,12 +216,16 @@ TEST(Rans, RejectsBadArgumentsAndSymbols) {
   ASSERT_EQ(agn_rans_model_load(&model, bytes.data(), bytes.size()), AGN_OK);
   Bytes symbols(s.count(), 0), out(agn_rans_max_encoded_size(&model));
   size_t written = 0;
-  EXPECT_EQ(agn_rans_encode(&model, symbols.data(), symbols.size() - 1, out.data(), out.size(), &written), AGN_ERR_ARG);
+  Bytes map = to_map(model, symbols);
+  EXPECT_EQ(map.size(), 2u * 3 * 3);  // rows of 5 symbols in 3 bytes
+  EXPECT_EQ(agn_rans_encode(&model, map.data(), map.size() - 1, out.data(), out.size(), &written), AGN_ERR_ARG);
   symbols[7] = 4;
-  EXPECT_EQ(agn_rans_encode(&model, symbols.data(), symbols.size(), out.data(), out.size(), &written), AGN_ERR_RANGE);
+  map = to_map(model, symbols);
+  EXPECT_EQ(agn_rans_encode(&model, map.data(), map.size(), out.data(), out.size(), &written), AGN_ERR_RANGE);
   symbols[7] = 3;
-  EXPECT_EQ(agn_rans_encode(&model, symbols.data(), symbols.size(), out.data(), 4, &written), AGN_ERR_NO_SPACE);
-  ASSERT_EQ(agn_rans_encode(&model, symbols.data(), symbols.size(), out.data(), out.size(), &written), AGN_OK);
+  map = to_map(model, symbols);
+  EXPECT_EQ(agn_rans_encode(&model, map.data(), map.size(), out.data(), 4, &written), AGN_ERR_NO_SPACE);
+  ASSERT_EQ(agn_rans_encode(&model, map.data(), map.size(), out.data(), out.size(), &written), AGN_OK);
   Bytes decoded(s.count());
   EXPECT_EQ(agn_rans_decode(&model, out.data(), written, decoded.data(), decoded.size() + 1), AGN_ERR_ARG);
   Bytes longer(out.begin(), out.begin() + static_cast<long>(written));

@@ -56,7 +56,7 @@ void expect_tables_match(const ModelSpec& spec, uint32_t seed) {
       std::vector<int8_t> logits(m.local.classes);
       ASSERT_EQ(agn_runtime_run(&rt, image.data(), image.size(), logits.data(), logits.size()), AGN_OK);
       EXPECT_EQ(logits, ref.logits);
-      EXPECT_EQ(std::vector<uint8_t>(agn_runtime_symbols(&rt), agn_runtime_symbols(&rt) + m.symbol_count),
+      EXPECT_EQ(std::vector<uint8_t>(agn_runtime_symbols(&rt), agn_runtime_symbols(&rt) + m.symbol_map_size),
                 ref.symbols);
     }
   }

@@ -277,13 +277,14 @@ TEST(Kernels, SplitRowCountsThresholdsAndSums) {
                         2, 127, -128, -1,  //
                         -128, 5, 0, 9};
   int32_t sums[1] = {100};
-  std::vector<uint8_t> symbols(3 * 6, 0xEE);
+  std::vector<uint8_t> symbols(3 * 2 * 2, 0xEE);  // a symbol map: 3 channels x 2 rows of 2 bytes
   agn_split_row_s8_ref(&m, nullptr, row, 1, sums, symbols.data());
   EXPECT_EQ(sums[0], 100 + (1 + 5) + (2 + 5) + (-128 + 5));
-  // Channel c >= k, row 1, column x at (c - 1) * 6 + 3 + x; equal to a threshold counts it.
-  const std::vector<uint8_t> expected = {0xEE, 0xEE, 0xEE, 0, 3, 3,   //
-                                         0xEE, 0xEE, 0xEE, 1, 0, 3,    //
-                                         0xEE, 0xEE, 0xEE, 3, 1, 3};
+  // Channel c >= k, row 1: bytes (c - 1) * 4 + 2 and 3, column x in nibble x (low first), the
+  // odd row's last high nibble zero; equal to a threshold counts it.
+  const std::vector<uint8_t> expected = {0xEE, 0xEE, 0x30, 0x03,  // symbols 0 3 3
+                                         0xEE, 0xEE, 0x01, 0x03,  // 1 0 3
+                                         0xEE, 0xEE, 0x13, 0x03};  // 3 1 3
   EXPECT_EQ(symbols, expected);
 }
 

@@ -177,6 +177,8 @@ TEST(ModelLoad, ShapesAndParametersThatDoNotFit) {
   expect_rejected([](Bytes& f) { agn_store_u16le(section(f, AGN_SECTION_SPLIT), 6); }, AGN_ERR_CORRUPT, "LOCAL");
   expect_rejected([](Bytes& f) { agn_store_u16le(section(f, AGN_SECTION_SPLIT) + 2, 9); }, AGN_ERR_CORRUPT,
                   "SPLIT section");
+  expect_rejected([](Bytes& f) { agn_store_u16le(section(f, AGN_SECTION_SPLIT) + 2, 17); }, AGN_ERR_CORRUPT,
+                  "17 levels; the device holds a symbol in 4 bits, so at most 16");
   expect_rejected([](Bytes& f) { agn_store_u32le(section(f, AGN_SECTION_SPLIT) + 4, std::bit_cast<uint32_t>(1.5f)); },
                   AGN_ERR_CORRUPT, "alpha");
   expect_rejected(

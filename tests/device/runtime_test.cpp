@@ -2,13 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "codec/lzw.h"
 #include "codec/pack.h"
 #include "codec/rans.h"
+#include "codec/symbol_map.h"
 #include "device/whole_tensor.h"
 #include "modelfile/random_model.h"
 
@@ -66,7 +70,7 @@ void expect_streaming_matches_whole(const ModelSpec& spec, uint32_t seed) {
     EXPECT_EQ(logits, whole.logits);
     const uint8_t* symbols = agn_runtime_symbols(&l.runtime);
     ASSERT_NE(symbols, nullptr);
-    EXPECT_EQ(std::vector<uint8_t>(symbols, symbols + l.model.symbol_count), whole.symbols);
+    EXPECT_EQ(std::vector<uint8_t>(symbols, symbols + l.model.symbol_map_size), whole.symbols);
     EXPECT_TRUE(l.guard_intact());
   }
 }
@@ -116,7 +120,10 @@ TEST(Runtime, EveryCodecDecodesToTheSymbols) {
   const std::vector<uint8_t> image = random_image(l.model, 5);
   std::vector<int8_t> logits(l.model.local.classes);
   ASSERT_EQ(agn_runtime_run(&l.runtime, image.data(), image.size(), logits.data(), logits.size()), AGN_OK);
-  const std::vector<uint8_t> symbols(agn_runtime_symbols(&l.runtime), agn_runtime_symbols(&l.runtime) + l.model.symbol_count);
+  const std::vector<uint8_t> map(agn_runtime_symbols(&l.runtime), agn_runtime_symbols(&l.runtime) + l.model.symbol_map_size);
+  EXPECT_EQ(map.size(), l.model.symbol_count / 2);  // 4 bits per symbol (an even width)
+  std::vector<uint8_t> symbols(l.model.symbol_count);  // one per byte, as the decoders write them
+  agn_symbol_map_unpack(map.data(), l.model.symbol_count / l.model.feature_width, l.model.feature_width, symbols.data());
   static agn_lzw_decoder lzw;
   static agn_rans_model rans;
   ASSERT_EQ(agn_rans_model_load(&rans, l.model.rans, l.model.rans_size), AGN_OK);
@@ -145,7 +152,7 @@ TEST(Runtime, EveryCodecDecodesToTheSymbols) {
     }
     EXPECT_EQ(decoded, symbols) << "codec " << codec;
     // Encoding reuses the extractor's memory but never the symbols.
-    EXPECT_EQ(std::memcmp(agn_runtime_symbols(&l.runtime), symbols.data(), symbols.size()), 0);
+    EXPECT_EQ(std::memcmp(agn_runtime_symbols(&l.runtime), map.data(), map.size()), 0);
     EXPECT_TRUE(l.guard_intact());
   }
   // A second run after encoding gives the same result (the rings were overwritten by the codec).
@@ -164,9 +171,10 @@ TEST(Runtime, ArenaIsCheckedAndSizedPerCodec) {
   ASSERT_EQ(agn_runtime_arena_size(&model, AGN_CODEC_BIT(AGN_CODEC_RANS), &rans_only), AGN_OK);
   ASSERT_EQ(agn_runtime_arena_size(&model, AGN_CODEC_BIT(AGN_CODEC_RAW), &raw_only), AGN_OK);
   EXPECT_EQ(model.symbol_count, 19u * 32 * 32);
-  EXPECT_GE(raw_only, model.symbol_count);
+  EXPECT_EQ(model.symbol_map_size, model.symbol_count / 2);  // 4 bits per symbol
+  EXPECT_GE(raw_only, model.symbol_map_size);
   EXPECT_EQ(rans_only, raw_only);  // rANS reads its tables in place: no arena of its own
-  EXPECT_GE(all, model.symbol_count + sizeof(agn_lzw_encoder));
+  EXPECT_GE(all, model.symbol_map_size + sizeof(agn_lzw_encoder));
   EXPECT_LT(raw_only, all);
 
   std::vector<uint32_t> arena(all / 4 + 1);
@@ -202,6 +210,70 @@ TEST(Runtime, NoRansSectionMeansNoRansCodec) {
   agn_runtime rt;
   EXPECT_EQ(agn_runtime_init(&rt, &model, AGN_CODECS_ALL, nullptr, arena.data(), arena.size() * 4), AGN_ERR_ARG);
   EXPECT_NE(std::string(rt.error).find("RANS"), std::string::npos);
+}
+
+// The random model with rANS tables learned from all-zero maps: its dense maps then cost far
+// more than their raw packing.
+ModelSpec with_tables_for_zero_maps(ModelSpec spec) {
+  const auto& last = spec.layers.back();
+  const unsigned remote = static_cast<unsigned>(last.out_channels - spec.split.k);
+  auto counts = std::make_unique<agn_rans_counts>();
+  EXPECT_EQ(agn_rans_counts_init(counts.get(), static_cast<unsigned>(spec.split.levels), remote,
+                                 static_cast<unsigned>(last.out_height), static_cast<unsigned>(last.out_width)),
+            AGN_OK);
+  const std::vector<uint8_t> zeros(size_t{remote} * last.out_height * last.out_width, 0);
+  EXPECT_EQ(agn_rans_counts_add(counts.get(), zeros.data(), zeros.size()), AGN_OK);
+  spec.rans_model.resize(agn_rans_model_max_size(static_cast<unsigned>(spec.split.levels), remote));
+  size_t written = 0;
+  EXPECT_EQ(agn_rans_model_build(counts.get(), 16, spec.rans_model.data(), spec.rans_model.size(), &written), AGN_OK);
+  spec.rans_model.resize(written);
+  return spec;
+}
+
+// The send path: rANS when it fits in the raw packing's size, else the raw packing; always the
+// bytes agn_runtime_encode gives for the coder it reports.
+TEST(Runtime, DefaultEncodingFallsBackToPackingWhenRansDoesNotFit) {
+  bool fell_back = false, sent_rans = false;
+  for (const bool zero_tables : {false, true}) {
+    const ModelSpec spec = zero_tables ? with_tables_for_zero_maps(random_model({}, 6)) : random_model({}, 6);
+    for (const unsigned codecs : {AGN_CODEC_BIT(AGN_CODEC_RAW) | AGN_CODEC_BIT(AGN_CODEC_RANS),
+                                  unsigned{AGN_CODEC_BIT(AGN_CODEC_RANS)}}) {
+      Loaded l(spec, codecs);
+      EXPECT_EQ(agn_runtime_default_codecs(&l.model), AGN_CODEC_BIT(AGN_CODEC_RAW) | AGN_CODEC_BIT(AGN_CODEC_RANS));
+      const std::vector<uint8_t> image = random_image(l.model, 7);
+      std::vector<int8_t> logits(l.model.local.classes);
+      ASSERT_EQ(agn_runtime_run(&l.runtime, image.data(), image.size(), logits.data(), logits.size()), AGN_OK);
+      const size_t cap = agn_pack_size_bytes(l.model.symbol_count, l.model.levels);
+      ASSERT_EQ(agn_runtime_max_payload(&l.model, AGN_CODEC_RAW), cap);
+      std::vector<uint8_t> rans(agn_runtime_max_payload(&l.model, AGN_CODEC_RANS)), sent(cap);
+      size_t rans_size = 0, sent_size = 0;
+      ASSERT_EQ(agn_runtime_encode(&l.runtime, AGN_CODEC_RANS, rans.data(), rans.size(), &rans_size), AGN_OK);
+      agn_codec codec = AGN_CODEC_LZW_FIXED;
+      const agn_status st = agn_runtime_encode_default(&l.runtime, sent.data(), sent.size(), &sent_size, &codec);
+      SCOPED_TRACE(std::string(zero_tables ? "tables for zero maps" : "tables for the maps") + ": rANS " +
+                   std::to_string(rans_size) + " bytes, packed " + std::to_string(cap));
+      if (rans_size <= cap) {
+        sent_rans = true;
+        ASSERT_EQ(st, AGN_OK);
+        EXPECT_EQ(codec, AGN_CODEC_RANS);
+        EXPECT_EQ(sent_size, rans_size);
+        EXPECT_TRUE(std::equal(rans.begin(), rans.begin() + static_cast<long>(rans_size), sent.begin()));
+      } else if (codecs & AGN_CODEC_BIT(AGN_CODEC_RAW)) {
+        fell_back = true;
+        ASSERT_EQ(st, AGN_OK);
+        EXPECT_EQ(codec, AGN_CODEC_RAW);
+        std::vector<uint8_t> raw(cap);
+        size_t raw_size = 0;
+        ASSERT_EQ(agn_runtime_encode(&l.runtime, AGN_CODEC_RAW, raw.data(), raw.size(), &raw_size), AGN_OK);
+        EXPECT_EQ(sent_size, raw_size);
+        EXPECT_EQ(sent, raw);
+      } else {
+        EXPECT_EQ(st, AGN_ERR_NO_SPACE);  // nothing to fall back to
+      }
+    }
+  }
+  EXPECT_TRUE(sent_rans);
+  EXPECT_TRUE(fell_back);
 }
 
 uint64_t counting_clock(void* context) { return ++*static_cast<uint64_t*>(context); }

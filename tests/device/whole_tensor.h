@@ -14,7 +14,7 @@ namespace agilenn::testing {
 struct WholeResult {
   std::vector<std::vector<int8_t>> layers;  // each layer's full output, HWC
   std::vector<int32_t> pool_sums;           // k
-  std::vector<uint8_t> symbols;             // symbol_count, channel-major
+  std::vector<uint8_t> symbols;             // the symbol map (symbol_map_size bytes, codec/symbol_map.h)
   std::vector<int8_t> logits;               // classes
 };
 

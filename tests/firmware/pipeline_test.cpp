@@ -16,6 +16,7 @@
 namespace {
 
 constexpr uint32_t kVectorsMagic = 0x56444741u;
+constexpr uint16_t kVectorsVersion = 2;  // the symbols as a symbol map (tools/mcu_vectors)
 constexpr unsigned kCodecs = 4;
 constexpr uint32_t kNoPayload = 0xFFFFFFFFu;
 
@@ -57,11 +58,11 @@ void check_table(const agn_named_kernel_table& table, const uint8_t* records, un
     const uint8_t* image = p;
     const int8_t* logits = reinterpret_cast<const int8_t*>(image + image_bytes);
     const uint8_t* symbols = image + image_bytes + g_model.local.classes;
-    p = symbols + g_model.symbol_count;
+    p = symbols + g_model.symbol_map_size;
     int8_t got_logits[64];
     AGN_CHECK_EQ(agn_runtime_run(&g_runtime, image, image_bytes, got_logits, sizeof(got_logits)), AGN_OK);
     AGN_CHECK(memcmp(got_logits, logits, g_model.local.classes) == 0);
-    AGN_CHECK(memcmp(agn_runtime_symbols(&g_runtime), symbols, g_model.symbol_count) == 0);
+    AGN_CHECK(memcmp(agn_runtime_symbols(&g_runtime), symbols, g_model.symbol_map_size) == 0);
     for (unsigned codec = 0; codec < kCodecs; ++codec) {
       const uint32_t size = agn_load_u32le(p);
       p += 4;
@@ -89,7 +90,8 @@ int main() {
   AGN_CHECK_EQ(image_bytes, size_t{g_model.input_height} * g_model.input_width * g_model.input_channels);
   AGN_CHECK_EQ(agn_load_u16le(g_vectors + 12), g_model.local.classes);
   AGN_CHECK_EQ(agn_load_u16le(g_vectors + 14), kCodecs);
-  AGN_CHECK_EQ(agn_load_u32le(g_vectors + 16), g_model.symbol_count);
+  AGN_CHECK_EQ(agn_load_u16le(g_vectors + 4), kVectorsVersion);
+  AGN_CHECK_EQ(agn_load_u32le(g_vectors + 16), g_model.symbol_map_size);
   AGN_CHECK(count >= 1);
   if (agn_fw_test::failures() != 0) return agn_fw_test::finish("fw_pipeline_test");
   for (const agn_named_kernel_table& table : agn_kernel_tables) check_table(table, g_vectors + 20, count, image_bytes);

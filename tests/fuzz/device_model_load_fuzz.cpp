@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "codec/symbol_map.h"
 #include "common/byte_order.h"
 #include "common/crc32.h"
 #include "device/runtime.h"
@@ -41,8 +42,14 @@ void run_model(const agn_model& model) {
   for (size_t i = 0; i < image_size; ++i) image[i] = static_cast<uint8_t>(i * 37 + 11);
   std::vector<int8_t> logits(model.local.classes);
   AGN_FUZZ_CHECK(agn_runtime_run(&rt, image.data(), image.size(), logits.data(), logits.size()) == AGN_OK);
-  const uint8_t* symbols = agn_runtime_symbols(&rt);
-  for (uint32_t i = 0; i < model.symbol_count; ++i) AGN_FUZZ_CHECK(symbols[i] < model.levels);
+  const uint8_t* map = agn_runtime_symbols(&rt);  // rows of the symbol map (codec/symbol_map.h)
+  const size_t row_bytes = agn_symbol_row_bytes(model.feature_width);
+  for (uint32_t r = 0; r < model.symbol_count / model.feature_width; ++r) {
+    for (unsigned x = 0; x < model.feature_width; ++x) {
+      AGN_FUZZ_CHECK(agn_symbol_at(map + r * row_bytes, x) < model.levels);
+    }
+    if (model.feature_width % 2 != 0) AGN_FUZZ_CHECK(map[(r + 1) * row_bytes - 1] >> 4 == 0);  // the pad nibble
+  }
   for (agn_codec codec : {AGN_CODEC_RAW, AGN_CODEC_LZW_VARIABLE, AGN_CODEC_RANS}) {
     if (!(codecs & AGN_CODEC_BIT(codec))) continue;
     std::vector<uint8_t> out(agn_runtime_max_payload(&model, codec));

@@ -18,6 +18,7 @@
 #include "codec/lzw.h"
 #include "codec/pack.h"
 #include "codec/rans.h"
+#include "codec/symbol_map.h"
 #include "common/byte_order.h"
 #include "codec_vectors.h"
 #include "host/file_io.h"
@@ -53,13 +54,15 @@ Bytes symbols(size_t count, unsigned levels, unsigned salt) {
 
 void codec_seeds(const fs::path& root) {
   static agn_lzw_encoder enc;
-  for (unsigned levels : {2u, 8u, 16u, 256u}) {
+  for (unsigned levels : {2u, 8u, 16u}) {
     for (unsigned width = 0; width < 2; ++width) {
       const Bytes in = symbols(600, levels, 5);
+      Bytes map(agn_symbol_map_size(1, 600));
+      agn_symbol_map_pack(in.data(), 1, 600, map.data());
       Bytes out(agn_lzw_max_encoded_size(in.size(), levels));
       size_t written = 0;
-      if (agn_lzw_encode(&enc, levels, static_cast<agn_lzw_width>(width), in.data(), in.size(), out.data(),
-                         out.size(), &written) != AGN_OK) {
+      if (agn_lzw_encode(&enc, levels, static_cast<agn_lzw_width>(width), map.data(), 1, 600, out.data(), out.size(),
+                         &written) != AGN_OK) {
         throw std::runtime_error("lzw encode failed");
       }
       out.resize(written);
@@ -69,11 +72,13 @@ void codec_seeds(const fs::path& root) {
     }
   }
 
-  for (unsigned levels : {2u, 8u, 256u}) {
+  for (unsigned levels : {2u, 8u, 16u}) {
     const Bytes in = symbols(100, levels, 3);
+    Bytes map(agn_symbol_map_size(1, 100));
+    agn_symbol_map_pack(in.data(), 1, 100, map.data());
     Bytes out(agn_pack_size_bytes(in.size(), levels));
-    agn_pack_symbols(in.data(), in.size(), levels, out.data(), out.size());
-    // Byte 1 = 0: count is the most symbols the payload holds (exact for 100 symbols of 1/3/8 bits
+    agn_pack_symbols(map.data(), 1, 100, levels, out.data(), out.size());
+    // Byte 1 = 0: count is the most symbols the payload holds (exact for 100 symbols of 1/3/4 bits
     // only when it divides evenly; mutations find the rest).
     seed(root, "codec_pack_unpack_fuzz", "L" + std::to_string(levels), cat({static_cast<uint8_t>(levels - 2), 0}, out));
   }
@@ -98,7 +103,9 @@ void codec_seeds(const fs::path& root) {
   agn_rans_model built;
   agn_rans_model_load(&built, bytes.data(), written);
   Bytes stream(agn_rans_max_encoded_size(&built));
-  agn_rans_encode(&built, symbols.data(), symbols.size(), stream.data(), stream.size(), &written);
+  Bytes nibbles(agn_symbol_map_size(2 * 4, 20));
+  agn_symbol_map_pack(symbols.data(), 2 * 4, 20, nibbles.data());
+  agn_rans_encode(&built, nibbles.data(), nibbles.size(), stream.data(), stream.size(), &written);
   stream.resize(written);
   seed(root, "codec_rans_decode_fuzz", "stream", cat(head, stream));
 }

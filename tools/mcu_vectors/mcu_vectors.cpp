@@ -11,9 +11,10 @@
 //   device_vectors.bin        the host runtime's outputs (format below)
 //
 // device_vectors.bin (all multi-byte fields little-endian):
-//   1. u32 magic 0x56444741 (bytes "AGDV"), u16 version 1, u16 image count N
-//   2. u32 image bytes, u16 classes, u16 codec count (4), u32 symbol count
-//   3. N records: the image (u8 HWC), the logits (i8), the symbols (u8, channel-major), then for
+//   1. u32 magic 0x56444741 (bytes "AGDV"), u16 version 2, u16 image count N
+//   2. u32 image bytes, u16 classes, u16 codec count (4), u32 symbol map bytes
+//   3. N records: the image (u8 HWC), the logits (i8), the symbol map (codec/symbol_map.h, 4 bits
+//      per symbol, as agn_runtime_symbols holds it; version 1 had one byte per symbol), then for
 //      each codec of agn_codec in order (raw, LZW fixed, LZW variable, rANS) u32 size + payload
 //      (size 0xFFFFFFFF and no bytes if the model has no table for that codec)
 //   4. u32 CRC-32 (common/crc32.h) of every byte before it.
@@ -36,7 +37,7 @@
 namespace {
 
 constexpr uint32_t kMagic = 0x56444741u;
-constexpr uint16_t kVersion = 1;
+constexpr uint16_t kVersion = 2;
 constexpr uint32_t kNoPayload = 0xFFFFFFFFu;
 
 void put_u16(std::vector<uint8_t>& out, uint16_t v) {
@@ -120,7 +121,7 @@ int main(int argc, char** argv) {
     put_u32(out, static_cast<uint32_t>(image_bytes));
     put_u16(out, model.local.classes);
     put_u16(out, 4);
-    put_u32(out, model.symbol_count);
+    put_u32(out, model.symbol_map_size);
     std::mt19937 rng(seed);
     for (int n = 0; n < images; ++n) {
       const std::vector<uint8_t> image =
@@ -132,7 +133,7 @@ int main(int argc, char** argv) {
       out.insert(out.end(), image.begin(), image.end());
       for (int8_t v : logits) out.push_back(static_cast<uint8_t>(v));
       const uint8_t* symbols = agn_runtime_symbols(&rt);
-      out.insert(out.end(), symbols, symbols + model.symbol_count);
+      out.insert(out.end(), symbols, symbols + model.symbol_map_size);
       for (unsigned codec = AGN_CODEC_RAW; codec <= AGN_CODEC_RANS; ++codec) {
         if (codec == AGN_CODEC_RANS && model.rans == nullptr) {
           put_u32(out, kNoPayload);

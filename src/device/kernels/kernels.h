@@ -24,8 +24,8 @@ typedef void (*agn_conv_row_fn)(const agn_layer* layer, const void* state, const
                                 int8_t* out_row);
 
 // Consumes feature-map row `row_index`: adds (q - zp) of channels [0, k) to pool_sums[0..k) and
-// writes the symbols of channels [k, C) at symbols[(c - k) * H * W + row_index * W + x]
-// (symbol = number of thresholds <= q).
+// writes the symbols of channels [k, C) (symbol = number of thresholds <= q) as row
+// (c - k) * H + row_index of the symbol map `symbols` (codec/symbol_map.h, 4 bits each).
 typedef void (*agn_split_row_fn)(const agn_model* model, const void* state, const int8_t* row, unsigned row_index,
                                  int32_t* pool_sums, uint8_t* symbols);
 

@@ -162,6 +162,25 @@ inline int32_t dot(const uint32_t* x, const uint32_t* w, int32_t acc, unsigned n
   return acc;
 }
 
+// The inline-assembly pointwise loops (two input pairs per pixel, two pixels per iteration; the
+// pointwise kernel and the fused last layer share them). Operands: %[x] the packed row (advanced
+// by two pixels), %[w0], %[w1] the channel's packed weights, %[bias], %[m], %[off], %[e] its
+// Channel fields, scratch %[a0], %[a1], %[a2].
+// The two pixels' accumulators (dot<2> with the bias): pixel 0 in a0, pixel 1 in a1.
+#define AGN_CM7_PW_ACCUMULATE_TWO_PIXELS          \
+  "ldrd %[a0], %[a1], [%[x]], #16\n\t"            \
+  "smlad %[a0], %[a0], %[w0], %[bias]\n\t"        \
+  "smlad %[a0], %[a1], %[w1], %[a0]\n\t"          \
+  "ldrd %[a1], %[a2], [%[x], #-8]\n\t"            \
+  "smlad %[a1], %[a1], %[w0], %[bias]\n\t"        \
+  "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
+// dst = ssat8(requantize(acc)) (dst and acc name operands; dst != acc).
+#define AGN_CM7_PW_REQUANTIZE_SSAT8(dst, acc)              \
+  "smmlar %[" dst "], %[" acc "], %[m], %[off]\n\t"        \
+  "add %[" dst "], %[" dst "], %[" acc "], asr #31\n\t"    \
+  "asr %[" dst "], %[" dst "], %[e]\n\t"                   \
+  "ssat %[" dst "], #8, %[" dst "]\n\t"
+
 // A 3x3 depthwise channel as its row loops read it, scaled by 2^pre_shift: rows 0 and 1 of column
 // kx packed (row 0 low); the folded bias; the padding columns' taps times the input zero point,
 // `left` (column -1, the bias included) and `right` (column `width`); row 2's columns 0 and 1, and

@@ -26,21 +26,10 @@ __attribute__((noinline)) void channel_row(const uint32_t* x, const uint32_t* w,
     uint32_t a0, a1, a2;
     __asm__ volatile(
         "1:\n\t"
-        "ldrd %[a0], %[a1], [%[x]], #16\n\t"
-        "smlad %[a0], %[a0], %[w0], %[bias]\n\t"
-        "smlad %[a0], %[a1], %[w1], %[a0]\n\t"
-        "ldrd %[a1], %[a2], [%[x], #-8]\n\t"
-        "smlad %[a1], %[a1], %[w0], %[bias]\n\t"
-        "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
-        "smmlar %[a2], %[a0], %[m], %[off]\n\t"
-        "add %[a2], %[a2], %[a0], asr #31\n\t"
-        "asr %[a2], %[a2], %[e]\n\t"
-        "ssat %[a2], #8, %[a2]\n\t"
+        AGN_CM7_PW_ACCUMULATE_TWO_PIXELS
+        AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a0")
         "strb %[a2], [%[o]]\n\t"
-        "smmlar %[a2], %[a1], %[m], %[off]\n\t"
-        "add %[a2], %[a2], %[a1], asr #31\n\t"
-        "asr %[a2], %[a2], %[e]\n\t"
-        "ssat %[a2], #8, %[a2]\n\t"
+        AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a1")
         "strb %[a2], [%[o], %[stride]]\n\t"
         "add %[o], %[o], %[stride], lsl #1\n\t"
         "cmp %[x], %[end]\n\t"

@@ -8,6 +8,7 @@
 //     Cortex-M7 than comparing the accumulator with per-channel thresholds (a 3-level comparison
 //     tree for 8 levels costs 3 compares, 3 branches and the leaf's moves; this is SMMULR, 3
 //     ALU operations, SSAT and one table load), and it works for any level count.
+#include "codec/symbol_map.h"
 #include "device/kernels/cm7/cm7_kernels.h"
 
 namespace cm7 = agilenn::device::cm7;
@@ -33,21 +34,10 @@ __attribute__((noinline)) int32_t local_sum(const uint32_t* x, const uint32_t* w
     uint32_t a0, a1, a2;
     __asm__ volatile(
         "1:\n\t"
-        "ldrd %[a0], %[a1], [%[x]], #16\n\t"
-        "smlad %[a0], %[a0], %[w0], %[bias]\n\t"
-        "smlad %[a0], %[a1], %[w1], %[a0]\n\t"
-        "ldrd %[a1], %[a2], [%[x], #-8]\n\t"
-        "smlad %[a1], %[a1], %[w0], %[bias]\n\t"
-        "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
-        "smmlar %[a2], %[a0], %[m], %[off]\n\t"
-        "add %[a2], %[a2], %[a0], asr #31\n\t"
-        "asr %[a2], %[a2], %[e]\n\t"
-        "ssat %[a2], #8, %[a2]\n\t"
+        AGN_CM7_PW_ACCUMULATE_TWO_PIXELS
+        AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a0")
         "add %[sum], %[sum], %[a2]\n\t"
-        "smmlar %[a2], %[a1], %[m], %[off]\n\t"
-        "add %[a2], %[a2], %[a1], asr #31\n\t"
-        "asr %[a2], %[a2], %[e]\n\t"
-        "ssat %[a2], #8, %[a2]\n\t"
+        AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a1")
         "add %[sum], %[sum], %[a2]\n\t"
         "cmp %[x], %[end]\n\t"
         "bne 1b"
@@ -65,55 +55,48 @@ __attribute__((noinline)) int32_t local_sum(const uint32_t* x, const uint32_t* w
   return sum;
 }
 
-// Symbols of one remote channel over the row; symbol_of[v] (v in [-128, 127]) is the symbol of
-// the clamped value.
+// Symbols of one remote channel over the row, into its symbol map row (two per byte, the even
+// column in the low nibble); symbol_of[v] (v in [-128, 127]) is the symbol of the clamped value.
 template <unsigned N>
 __attribute__((noinline)) void remote_row(const uint32_t* x, const uint32_t* w, const cm7::Channel& ch,
                                           const uint8_t* symbol_of, unsigned width, unsigned n,
                                           uint8_t* __restrict out) {
   const cm7::Channel c = ch;
   const unsigned count = N > 0 ? N : n;
-  const uint8_t* end = out + width;
+  unsigned pairs = width / 2;
 #if defined(__ARM_FEATURE_DSP)
-  if (N == 2 && width >= 2) {
-    // The loop below for two pixels per iteration, written out (GCC 12 spills in it).
+  if (N == 2 && pairs > 0) {
+    // The loop below for one byte (two pixels) per iteration, written out (GCC 12 spills in it).
     const uint32_t* px = x;
     uint8_t* o = out;
-    const uint8_t* pairs_end = out + (width & ~1u);
+    const uint8_t* pairs_end = out + pairs;
     uint32_t a0, a1, a2;
     __asm__ volatile(
         "1:\n\t"
-        "ldrd %[a0], %[a1], [%[px]], #16\n\t"
-        "smlad %[a0], %[a0], %[w0], %[bias]\n\t"
-        "smlad %[a0], %[a1], %[w1], %[a0]\n\t"
-        "ldrd %[a1], %[a2], [%[px], #-8]\n\t"
-        "smlad %[a1], %[a1], %[w0], %[bias]\n\t"
-        "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
-        "smmlar %[a2], %[a0], %[m], %[off]\n\t"
-        "add %[a2], %[a2], %[a0], asr #31\n\t"
-        "asr %[a2], %[a2], %[e]\n\t"
-        "ssat %[a2], #8, %[a2]\n\t"
+        AGN_CM7_PW_ACCUMULATE_TWO_PIXELS
+        AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a0")
         "ldrb %[a2], [%[tab], %[a2]]\n\t"
-        "strb %[a2], [%[o]], #1\n\t"
-        "smmlar %[a2], %[a1], %[m], %[off]\n\t"
-        "add %[a2], %[a2], %[a1], asr #31\n\t"
-        "asr %[a2], %[a2], %[e]\n\t"
-        "ssat %[a2], #8, %[a2]\n\t"
-        "ldrb %[a2], [%[tab], %[a2]]\n\t"
+        AGN_CM7_PW_REQUANTIZE_SSAT8("a0", "a1")
+        "ldrb %[a0], [%[tab], %[a0]]\n\t"
+        "orr %[a2], %[a2], %[a0], lsl #4\n\t"
         "strb %[a2], [%[o]], #1\n\t"
         "cmp %[o], %[end]\n\t"
         "bne 1b"
-        : [px] "+r"(px), [o] "+r"(o), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2)
+        : [x] "+r"(px), [o] "+r"(o), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2)
         : [w0] "r"(w[0]), [w1] "r"(w[1]), [bias] "r"(c.bias), [m] "r"(c.multiplier), [off] "r"(c.offset),
           [e] "r"(c.post_shift), [tab] "r"(symbol_of), [end] "r"(pairs_end)
         : "cc", "memory");
     x = px;
     out = o;
+    pairs = 0;
   }
 #endif
-  for (; out != end; x += count) {
-    *out++ = symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(x, w, c.bias, count), c))];
+  for (; pairs > 0; --pairs, x += 2 * count) {
+    const unsigned lo = symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(x, w, c.bias, count), c))];
+    const unsigned hi = symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(x + count, w, c.bias, count), c))];
+    *out++ = static_cast<uint8_t>(lo | hi << 4);
   }
+  if (width & 1u) *out = symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(x, w, c.bias, count), c))];
 }
 
 template <unsigned N>
@@ -125,7 +108,8 @@ void fused_row(const agn_model& m, const cm7::State& s, const void* state, const
   const uint32_t* weights = cm7::at<uint32_t>(state, p.weights);
   const unsigned channels = l.out_channels, k = m.k, n = (l.in_channels + 1) / 2;
   const unsigned width = m.feature_width;
-  const size_t plane = size_t{m.feature_height} * width;
+  const size_t row_bytes = agn_symbol_row_bytes(width);
+  const size_t plane = size_t{m.feature_height} * row_bytes;
   uint32_t x[kMaxPackedWords];
   cm7::pack_row(row, width, l.in_channels, x);
   const int32_t pool_offset = static_cast<int32_t>(width) * m.local.in_zero_point;
@@ -134,7 +118,7 @@ void fused_row(const agn_model& m, const cm7::State& s, const void* state, const
                                      : local_sum<N, false>(x, weights + c * n, ch[c], width, n, l.act_min, l.act_max);
     pool_sums[c] += sum - pool_offset;
   }
-  uint8_t* out = symbols + size_t{row_index} * width;
+  uint8_t* out = symbols + size_t{row_index} * row_bytes;
   for (unsigned c = k; c < channels; ++c, out += plane) {
     remote_row<N>(x, weights + c * n, ch[c], s.symbol_of + 128, width, n, out);
   }
