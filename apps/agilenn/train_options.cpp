@@ -87,6 +87,9 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   bind_option(cmd, a, "--rho", &TrainConfig::rho, "Required skewness");
   bind_option(cmd, a, "--lambda", &TrainConfig::lambda, "Weight of the prediction loss");
   bind_option(cmd, a, "--disorder", &TrainConfig::disorder, "channel (Eq. 1) | element (the authors' per-element variant)");
+  bind_option(cmd, a, "--xai-remote", &TrainConfig::xai_remote,
+              "full: the XAI losses' gradient reaches the remote channels through the attribution's factor f (the paper) | "
+              "detach: only through the reference's gradient, so the losses cannot switch remote channels off");
   bind_option(cmd, a, "--rate-weight", &TrainConfig::rate_weight, "Weight of the estimated bits of the remote symbols (0 = paper)");
   bind_option(cmd, a, "--local-weight", &TrainConfig::local_weight, "Weight of an extra CE on the Local NN alone (0 = paper)");
   bind_option(cmd, a, "--reference-mode", &TrainConfig::reference_mode,

@@ -52,6 +52,7 @@ struct TrainConfig {
   double rho = 0.8;
   double lambda = 0.3;
   std::string disorder = "channel";  // channel (Eq. 1) | element (the authors' code)
+  std::string xai_remote = "full";   // full (the paper) | detach: the XAI losses cannot switch remote channels off
   double rate_weight = 0.0;
   double local_weight = 0.0;     // weight of an extra CE on the Local NN's own logits (0 = paper)
   std::string reference_mode = "adapt";  // adapt (keeps learning, detached) | frozen

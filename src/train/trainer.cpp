@@ -430,9 +430,11 @@ struct StageSpec {
   std::vector<std::pair<std::string, torch::nn::Module*>> modules;
   std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers;
   // Trains on one batch (already on the device) with learning-rate progress p; returns metrics
-  // to accumulate (summed over batches, divided by the image count at the end of the epoch).
-  // `step` counts the stage's steps from 0 (resumes included).
+  // to accumulate, summed over batches and at the end of the epoch divided by the image count,
+  // or by the sum of the count named in `per` (counts are keys starting with "n_"; they are not
+  // reported). `step` counts the stage's steps from 0 (resumes included).
   std::function<std::map<std::string, double>(const torch::Tensor& x, const torch::Tensor& y, double p, int64_t step)> step;
+  std::map<std::string, std::string> per;
   // Validation metrics of the epoch; "val_accuracy" picks the best model.
   std::function<nlohmann::json()> validate;
 };
@@ -487,7 +489,12 @@ double run_stage(const StageSpec& s, const TrainConfig& c, const RunData& d, con
     counters.elapsed_s += train_s;
     ++counters.epoch;
     nlohmann::json m = {{"stage", s.name}, {"epoch", counters.epoch}};
-    for (const auto& [k, v] : sums) m[k] = seen ? v / static_cast<double>(seen) : 0.0;
+    for (const auto& [k, v] : sums) {
+      if (k.starts_with("n_")) continue;
+      const auto count = s.per.find(k);
+      const double n = count == s.per.end() ? static_cast<double>(seen) : sums[count->second];
+      m[k] = n > 0 ? v / n : 0.0;
+    }
     const nlohmann::json val_metrics = s.validate();
     for (const auto& [k, v] : val_metrics.items()) m[k] = v;
     m["epoch_s"] = train_s;
@@ -610,7 +617,7 @@ struct AgileModel {
   RateModel rate;
   std::unique_ptr<torch::optim::SGD> opt, ref_opt;
   XaiMethod method;
-  bool adapt, per_element;
+  bool adapt, per_element, detach_remote;
 
   AgileModel(const TrainConfig& config, int classes)
       : c(config),
@@ -619,14 +626,26 @@ struct AgileModel {
         rate(config.extractor_out - config.k, config.levels),
         method(parse_xai_method(config.xai)),
         adapt(config.reference_mode == "adapt"),
-        per_element(config.disorder == "element") {
+        per_element(config.disorder == "element"),
+        detach_remote(config.xai_remote == "detach") {
     if (!adapt && c.reference_mode != "frozen") {
       throw std::invalid_argument("--reference-mode must be adapt or frozen, got '" + c.reference_mode + "'");
     }
     if (!per_element && c.disorder != "channel") {
       throw std::invalid_argument("--disorder must be channel or element, got '" + c.disorder + "'");
     }
+    if (!detach_remote && c.xai_remote != "full") {
+      throw std::invalid_argument("--xai-remote must be full or detach, got '" + c.xai_remote + "'");
+    }
     if (c.xai_every < 1) throw std::invalid_argument("--xai-every must be at least 1, got " + std::to_string(c.xai_every));
+  }
+
+  // The denominators of step()'s per-sample metrics (StageSpec::per).
+  static std::map<std::string, std::string> per_count() {
+    return {{"train_xai_correct", "n_xai"},
+            {"train_reference_accuracy", "n_xai"},
+            {"train_skewness", "n_xai_correct"},
+            {"train_disorder_rate", "n_xai_correct"}};
   }
 
   // After the weights are in place and on their device.
@@ -673,7 +692,7 @@ struct AgileModel {
       body->eval();
       set_requires_grad(*body, false);
       a = attribute([&](const torch::Tensor& f) { return body->forward_folded(f); }, out.features.narrow(0, 0, n_xai),
-                    y.narrow(0, 0, n_xai), method, c.ig_steps, true);
+                    y.narrow(0, 0, n_xai), method, c.ig_steps, true, detach_remote ? c.k : -1);
       const int64_t n_correct = a.correct.sum().item<int64_t>();
       double skew = 0, dis = 0;
       if (n_correct > 0) {
@@ -685,12 +704,13 @@ struct AgileModel {
         skew = achieved_skewness(imp.detach(), c.k) * static_cast<double>(n_correct);
         dis = disorder_rate(imp.detach(), c.k) * static_cast<double>(n_correct);
       }
-      // XAI figures are per XAI sample; scaled so the epoch's sum divided by its images is their
-      // mean over the XAI samples.
-      const double xai_scale = n * c.xai_every / static_cast<double>(n_xai);
-      metrics["train_xai_correct"] = static_cast<double>(n_correct) * xai_scale;
-      metrics["train_skewness"] = skew * xai_scale;
-      metrics["train_disorder_rate"] = dis * xai_scale;
+      // Skewness and disorder are means over the XAI samples the reference classifies correctly
+      // (those the losses see), the rest over the XAI samples (per_count).
+      metrics["n_xai"] = static_cast<double>(n_xai);
+      metrics["n_xai_correct"] = static_cast<double>(n_correct);
+      metrics["train_xai_correct"] = static_cast<double>(n_correct);
+      metrics["train_skewness"] = skew;
+      metrics["train_disorder_rate"] = dis;
     }
     net_opt.zero_grad();
     loss.backward();
@@ -708,7 +728,7 @@ struct AgileModel {
         body_opt.zero_grad();
         ref_loss.backward();
         body_opt.step();
-        metrics["train_reference_accuracy"] = accuracy(ref_logits, y_xai) * n * c.xai_every / static_cast<double>(n_xai);
+        metrics["train_reference_accuracy"] = accuracy(ref_logits, y_xai);
       }
     }
     return metrics;
@@ -735,6 +755,7 @@ void train_agilenn(const TrainConfig& c, const RunData& d, const torch::Device& 
   s.modules = m.modules();
   s.optimizers = {{"optim", m.opt.get()}, {"reference_optim", m.ref_opt.get()}};
   s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p, int64_t step) { return m.step(x, y, p, step); };
+  s.per = AgileModel::per_count();
   s.validate = [&] {
     const EvalReport r = evaluate_agile(m.net, m.body, d.train_set, d.val, ev, -1.0);
     return nlohmann::json{{"val_accuracy", r.final_accuracy}, {"val_local", r.local_accuracy},

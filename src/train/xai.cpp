@@ -12,7 +12,7 @@ XaiMethod parse_xai_method(const std::string& name) {
 
 Attribution attribute(const std::function<torch::Tensor(const torch::Tensor&)>& reference,
                       const torch::Tensor& features, const torch::Tensor& labels, XaiMethod method,
-                      int ig_steps, bool create_graph) {
+                      int ig_steps, bool create_graph, int64_t detach_from) {
   const int64_t b = features.size(0);
   const int m = method == XaiMethod::kSaliency ? 1 : ig_steps;
   if (m < 1 || (method == XaiMethod::kIntegratedGradients && m < 2)) {
@@ -48,7 +48,11 @@ Attribution attribute(const std::function<torch::Tensor(const torch::Tensor&)>& 
     const torch::Tensor grad0 = torch::autograd::grad({loss0}, {zeros})[0].index_select(0, label_index.flatten());
     torch::Tensor weights = torch::full({n_points}, 1.0 / (m - 1), features.options());
     weights[n_points - 1] = 0.5 / (m - 1);
-    out.attribution = features * ((weights.view({n_points, 1, 1, 1, 1}) * grad).sum(0) + (0.5 / (m - 1)) * grad0);
+    const torch::Tensor factor =
+        detach_from >= 0 && detach_from < c
+            ? torch::cat({features.narrow(1, 0, detach_from), features.narrow(1, detach_from, c - detach_from).detach()}, 1)
+            : features;
+    out.attribution = factor * ((weights.view({n_points, 1, 1, 1, 1}) * grad).sum(0) + (0.5 / (m - 1)) * grad0);
   }
   const torch::Tensor per_channel = out.attribution.abs().sum({2, 3});
   out.importance = per_channel / (per_channel.sum(1, true) + 1e-12);

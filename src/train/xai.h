@@ -25,10 +25,13 @@ struct Attribution {
 };
 
 // `reference` maps a [N, C, H, W] feature batch to logits; it should be in eval mode (batch norm
-// must not mix the scaled copies) and its parameters need not require gradients.
+// must not mix the scaled copies) and its parameters need not require gradients. With
+// `detach_from` = k the factor f of channels k.. is detached in the product f * sum w_i g(a_i f):
+// their importance then reaches f only through the reference's gradient g, so a loss on it cannot
+// lower it by switching those channels off.
 Attribution attribute(const std::function<torch::Tensor(const torch::Tensor&)>& reference,
                       const torch::Tensor& features, const torch::Tensor& labels, XaiMethod method,
-                      int ig_steps, bool create_graph);
+                      int ig_steps, bool create_graph, int64_t detach_from = -1);
 
 // Eq. 2: mean over samples of max(0, rho - sum_{c<k} I_c).
 torch::Tensor skewness_loss(const torch::Tensor& importance, int64_t k, double rho);

@@ -65,6 +65,26 @@ TEST(Xai, TwoPointRuleIsTheAuthorsFormula) {
   EXPECT_TRUE(torch::equal(a.correct, ref->forward(f).argmax(1) == y));
 }
 
+TEST(Xai, DetachedRemoteFactorKeepsValuesAndStopsThatGradient) {
+  // Attribution a = f * G. Detaching f in channels 2.. removes exactly the path through that
+  // factor: the gradients of sum |a_remote| with and without differ by |a| / f = |G| there and by
+  // nothing in the local channels (the path through G is the same in both).
+  ReferenceNN ref = tiny_reference();
+  const auto forward = [&](const torch::Tensor& x) { return ref->forward(x); };
+  const torch::Tensor f = (torch::rand({2, 4, 8, 8}, torch::kDouble) * 6 + 0.1).requires_grad_(true);
+  const torch::Tensor y = torch::tensor({0, 2}, torch::kLong);
+  const Attribution full = attribute(forward, f, y, XaiMethod::kIntegratedGradients, 2, true);
+  const Attribution detached = attribute(forward, f, y, XaiMethod::kIntegratedGradients, 2, true, 2);
+  EXPECT_TRUE(torch::allclose(full.attribution, detached.attribution));
+  const auto remote_grad = [&](const Attribution& a) {
+    return torch::autograd::grad({a.attribution.narrow(1, 2, 2).abs().sum()}, {f})[0];
+  };
+  const torch::Tensor difference = remote_grad(full) - remote_grad(detached);
+  const torch::Tensor expected = full.attribution.detach().abs() / f.detach();
+  EXPECT_TRUE(torch::allclose(difference.narrow(1, 2, 2), expected.narrow(1, 2, 2), 1e-9, 1e-12));
+  EXPECT_EQ(difference.narrow(1, 0, 2).abs().max().item<double>(), 0.0);
+}
+
 // The XAI loss is differentiated through the gradient (second order): check that gradient with
 // respect to the extractor's weights against central finite differences, for m points of IG
 // through the reference's forward() or forward_folded() (the trainer's; with m = 2 the one
