@@ -29,14 +29,17 @@ inline uint32_t shift_nibble(uint32_t c) { return kTable.entry[c & 0xFu] ^ (c >>
 extern "C" uint32_t agn_crc32_update(uint32_t crc, const void* data, size_t size) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
   uint32_t c = ~crc;
-  // Four bytes per step: the CRC is reflected, so XOR-ing a little-endian word into the register
-  // and shifting out its 8 nibbles equals feeding the bytes one by one (3 instructions a nibble
-  // on the Cortex-M7, about as many per byte as the byte table's loop).
-  for (; size >= 4; size -= 4, p += 4) {
+  // Eight bytes per step: the CRC is reflected, so XOR-ing a little-endian word into the register
+  // and shifting out its 8 nibbles equals feeding its bytes one by one. On the Cortex-M7 a nibble
+  // is 3 instructions (AND, LDR, EOR with the shift), so 6.6 per byte with one LDRD per step:
+  // fewer than the byte table's 7.
+  for (; size >= 8; size -= 8, p += 8) {
     c ^= agn_load_u32le(p);
     for (int i = 0; i < 8; ++i) c = shift_nibble(c);
+    c ^= agn_load_u32le(p + 4);
+    for (int i = 0; i < 8; ++i) c = shift_nibble(c);
   }
-#pragma GCC unroll 1  // at most 3 bytes: a loop is smaller than 3 copies
+#pragma GCC unroll 1  // at most 7 bytes: a loop is smaller than copies
   for (; size > 0; --size) {
     c ^= *p++;
     c = shift_nibble(shift_nibble(c));
