@@ -1,6 +1,7 @@
 #include "bsp/console.h"
 
 #include "bsp/uart.h"
+#include "common/decimal.h"
 
 extern "C" {
 
@@ -10,15 +11,8 @@ void agn_console_puts(const char* text) {
 }
 
 void agn_console_put_u64(uint64_t value) {
-  char digits[21];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  char text[21];
-  for (int i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
-  text[n] = '\0';
+  char text[AGN_DECIMAL_U64_SIZE];
+  agn_decimal_u64(value, text);
   agn_console_puts(text);
 }
 

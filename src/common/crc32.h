@@ -5,7 +5,8 @@
 //   uint32_t crc = 0;                      // CRC of the empty message
 //   crc = agn_crc32_update(crc, a, a_size);
 //   crc = agn_crc32_update(crc, b, b_size);  // == agn_crc32(a ++ b)
-// Table-driven, one byte per step, table in read-only memory (1 KiB); no heap.
+// Table-driven, 4 bits per step (a 16-entry table in read-only memory, 64 bytes), a 4-byte word per
+// loop iteration; no heap.
 #ifndef AGILENN_COMMON_CRC32_H
 #define AGILENN_COMMON_CRC32_H
 

@@ -1,5 +1,7 @@
 #include "device/message.h"
 
+#include "common/decimal.h"
+
 namespace agilenn::device {
 
 void Message::put(char c) {
@@ -14,13 +16,9 @@ Message& Message::operator<<(const char* text) {
 }
 
 void Message::put_unsigned(uint64_t value) {
-  char digits[20];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  while (n > 0) put(digits[--n]);
+  char text[AGN_DECIMAL_U64_SIZE];
+  agn_decimal_u64(value, text);
+  *this << text;
 }
 
 void Message::put_signed(int64_t value) {

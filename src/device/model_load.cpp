@@ -205,10 +205,11 @@ agn_status Loader::read_layer(unsigned index, Span s) {
          << unsigned{l.out_channels} << " is not a valid layer";
     return AGN_ERR_CORRUPT;
   }
-  const int64_t span_h = int64_t{in_h} + 2 * l.padding - k;
-  const int64_t span_w = int64_t{in_w} + 2 * l.padding - k;
-  const int64_t out_h = span_h < 0 ? 0 : span_h / l.stride + 1;
-  const int64_t out_w = span_w < 0 ? 0 : span_w / l.stride + 1;
+  // 32 bits suffice (sizes are u16, kernel and padding small) and need no 64-bit division routine.
+  const int32_t span_h = static_cast<int32_t>(in_h + 2 * l.padding) - static_cast<int32_t>(k);
+  const int32_t span_w = static_cast<int32_t>(in_w + 2 * l.padding) - static_cast<int32_t>(k);
+  const int32_t out_h = span_h < 0 ? 0 : span_h / l.stride + 1;
+  const int32_t out_w = span_w < 0 ? 0 : span_w / l.stride + 1;
   if (out_h != l.out_height || out_w != l.out_width || out_h == 0 || out_w == 0) {
     msg_ << "layer " << index << ": output " << unsigned{l.out_height} << "x" << unsigned{l.out_width}
          << ", expected (in + 2*padding - kernel) / stride + 1 = " << out_h << "x" << out_w;

@@ -55,9 +55,8 @@ typedef struct agn_kernel_table {
 } agn_kernel_table;
 
 // Reference kernels (kernels/reference/): plain loops that read like the maths.
-// They need no state (pass null).
-void agn_conv_dw_s8_ref(const agn_layer* layer, const void* state, const int8_t* const* in_rows, int8_t* out_row);
-void agn_conv_pw_s8_ref(const agn_layer* layer, const void* state, const int8_t* const* in_rows, int8_t* out_row);
+// They need no state (pass null). agn_conv_s8_ref computes a row of any layer op (depthwise,
+// pointwise, general convolution).
 void agn_conv_s8_ref(const agn_layer* layer, const void* state, const int8_t* const* in_rows, int8_t* out_row);
 void agn_split_row_s8_ref(const agn_model* model, const void* state, const int8_t* row, unsigned row_index,
                           int32_t* pool_sums, uint8_t* symbols);

@@ -326,7 +326,7 @@ extern "C" void agn_conv_dw_s8_cm7(const agn_layer* l, const void* state, const 
   const cm7::Layer& p = s.layer[cm7::layer_index(s, l)];
   const int k = l->kernel, channels = l->out_channels;
   if (!p.fast || channels > kMaxChannels) {
-    agn_conv_dw_s8_ref(l, nullptr, in_rows, out_row);
+    agn_conv_s8_ref(l, nullptr, in_rows, out_row);
     return;
   }
   const cm7::Channel* ch = cm7::at<cm7::Channel>(state, p.channels);

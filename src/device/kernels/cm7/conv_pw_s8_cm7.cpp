@@ -68,7 +68,7 @@ extern "C" void agn_conv_pw_s8_cm7(const agn_layer* l, const void* state, const 
   const cm7::Layer& p = s.layer[cm7::layer_index(s, l)];
   const unsigned n = (l->in_channels + 1u) / 2u;
   if (!p.fast || size_t{n} * l->out_width > kMaxPackedWords) {
-    agn_conv_pw_s8_ref(l, nullptr, in_rows, out_row);
+    agn_conv_s8_ref(l, nullptr, in_rows, out_row);
     return;
   }
   const cm7::Channel* ch = cm7::at<cm7::Channel>(state, p.channels);
