@@ -107,6 +107,16 @@ struct Channel {
 inline int32_t requantize(int32_t acc, const Channel& c) {
   return (smmlar(acc, c.multiplier, c.offset) + (acc >> 31)) >> c.post_shift;
 }
+// The same with the sign correction masked: `sign_mask` is -1 (requantize) or 0 (the correction
+// left out). Leaving it out is exact for a layer whose clamp starts at or above its output zero
+// point (Layer::sign_mask): the correction only acts for acc < 0, where y = SMMULR(acc, M) <= 0
+// (M >= 0), so both (y + offset + (acc >> 31)) >> e and (y + offset) >> e are <= zp_out
+// (offset = 2^(e-1) + zp_out * 2^e, e >= 1), and the clamp (SSAT then act_min, or the symbol
+// table with the clamp folded in) maps every value <= zp_out <= act_min to act_min. One
+// instruction less per output in the pointwise loops (ReLU layers: pw1 and pw2 of AgileNN).
+inline int32_t requantize(int32_t acc, const Channel& c, int32_t sign_mask) {
+  return (smmlar(acc, c.multiplier, c.offset) + ((acc >> 31) & sign_mask)) >> c.post_shift;
+}
 // A raw (unscaled) accumulator.
 inline int32_t scale(int32_t acc, const Channel& c) {
   return static_cast<int32_t>(static_cast<uint32_t>(acc) << c.pre_shift);
@@ -174,10 +184,10 @@ inline int32_t dot(const uint32_t* x, const uint32_t* w, int32_t acc, unsigned n
   "ldrd %[a1], %[a2], [%[x], #-8]\n\t"            \
   "smlad %[a1], %[a1], %[w0], %[bias]\n\t"        \
   "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
-// dst = ssat8(requantize(acc)) (dst and acc name operands; dst != acc).
+// dst = ssat8(requantize(acc, c, 0)) (dst and acc name operands; dst != acc): the loops run only
+// for layers whose sign_mask is 0.
 #define AGN_CM7_PW_REQUANTIZE_SSAT8(dst, acc)              \
   "smmlar %[" dst "], %[" acc "], %[m], %[off]\n\t"        \
-  "add %[" dst "], %[" dst "], %[" acc "], asr #31\n\t"    \
   "asr %[" dst "], %[" dst "], %[e]\n\t"                   \
   "ssat %[" dst "], #8, %[" dst "]\n\t"
 
@@ -205,6 +215,8 @@ inline void set_padding_taps(Depthwise3& d, int32_t zp) {
 struct Layer {
   uint32_t fast;         // every channel within the fast requantisation's bounds
   uint32_t full_range;   // the clamp is [-128, 127]
+  int32_t sign_mask;     // 0 where act_min >= the output zero point (requantize's sign correction
+                         // changes nothing), else -1
   uint32_t channels;     // byte offset of Channel[out_channels] in the state
   uint32_t weights;      // pointwise: byte offset of uint32 pairs [out][ceil(in / 2)], scaled;
                          // depthwise 3x3: Depthwise3[channels]

@@ -15,11 +15,11 @@ constexpr unsigned kMaxPackedWords = 128;  // width * ceil(in_channels / 2)
 template <unsigned N, bool FullRange>
 __attribute__((noinline)) void channel_row(const uint32_t* x, const uint32_t* w, const cm7::Channel& ch,
                                            unsigned width, unsigned n, unsigned out_channels, int32_t lo, int32_t hi,
-                                           int8_t* __restrict out) {
+                                           int32_t sign_mask, int8_t* __restrict out) {
   const cm7::Channel c = ch;
   const unsigned count = N > 0 ? N : n;
 #if defined(__ARM_FEATURE_DSP)
-  if (N == 2 && FullRange && width >= 2) {
+  if (N == 2 && FullRange && sign_mask == 0 && width >= 2) {
     // The loop below for two pixels per iteration, written out (GCC 12 spends about 3 more
     // instructions per pixel on it).
     const uint32_t* pairs_end = x + 2 * (width & ~1u);
@@ -42,7 +42,7 @@ __attribute__((noinline)) void channel_row(const uint32_t* x, const uint32_t* w,
   }
 #endif
   for (const uint32_t* end = x + width * count; x != end; x += count, out += out_channels) {
-    const int32_t v = cm7::requantize(cm7::dot<N>(x, w, c.bias, count), c);
+    const int32_t v = cm7::requantize(cm7::dot<N>(x, w, c.bias, count), c, sign_mask);
     *out = static_cast<int8_t>(FullRange ? cm7::ssat8(v) : cm7::clamp8(v, lo, hi));
   }
 }
@@ -53,9 +53,10 @@ void rows(const agn_layer& l, const cm7::Layer& p, const cm7::Channel* ch, const
   const unsigned n = (l.in_channels + 1u) / 2u, out_channels = l.out_channels, width = l.out_width;
   for (unsigned c = 0; c < out_channels; ++c) {
     if (p.full_range) {
-      channel_row<N, true>(x, weights + c * n, ch[c], width, n, out_channels, -128, 127, out_row + c);
+      channel_row<N, true>(x, weights + c * n, ch[c], width, n, out_channels, -128, 127, p.sign_mask, out_row + c);
     } else {
-      channel_row<N, false>(x, weights + c * n, ch[c], width, n, out_channels, l.act_min, l.act_max, out_row + c);
+      channel_row<N, false>(x, weights + c * n, ch[c], width, n, out_channels, l.act_min, l.act_max, p.sign_mask,
+                            out_row + c);
     }
   }
 }

@@ -71,6 +71,7 @@ void prepare_layer(const agn_model& m, unsigned i, cm7::State* s, uint8_t* base)
   }
   s->layer[i].fast = fast;
   s->layer[i].full_range = l.act_min == -128 && l.act_max == 127;
+  s->layer[i].sign_mask = l.act_min >= l.out_zero_point ? 0 : -1;
   if (!fast) return;
   if (l.op == AGN_OP_POINTWISE) {
     auto* pairs = reinterpret_cast<uint32_t*>(base + s->layer[i].weights);
