@@ -80,7 +80,9 @@ void prepare_layer(const agn_model& m, unsigned i, cm7::State* s, uint8_t* base)
       const int8_t* w = l.weights + size_t{c} * l.in_channels;
       const int32_t p = channels[c].pre_shift;
       for (unsigned j = 0; j < n; ++j) {
-        pairs[c * n + j] = cm7::pack16(w[2 * j] * (1 << p), 2 * j + 1 < l.in_channels ? w[2 * j + 1] * (1 << p) : 0);
+        // An odd count's last weight in the high half (pack_pixel).
+        pairs[c * n + j] = 2 * j + 1 < l.in_channels ? cm7::pack16(w[2 * j] * (1 << p), w[2 * j + 1] * (1 << p))
+                                                      : cm7::pack16(0, w[2 * j] * (1 << p));
       }
     }
   }
