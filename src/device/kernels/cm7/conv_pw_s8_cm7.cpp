@@ -52,8 +52,10 @@ void rows(const agn_layer& l, const cm7::Layer& p, const cm7::Channel* ch, const
           const uint32_t* x, int8_t* out_row) {
   const unsigned n = (l.in_channels + 1u) / 2u, out_channels = l.out_channels, width = l.out_width;
   for (unsigned c = 0; c < out_channels; ++c) {
-    if (p.full_range) {
-      channel_row<N, true>(x, weights + c * n, ch[c], width, n, out_channels, -128, 127, p.sign_mask, out_row + c);
+    // The assembly's case; everything else clamps to the layer's range, whatever it is (one C
+    // instance per N, flash).
+    if (N == 2 && p.full_range && p.sign_mask == 0) {
+      channel_row<N, true>(x, weights + c * n, ch[c], width, n, out_channels, -128, 127, 0, out_row + c);
     } else {
       channel_row<N, false>(x, weights + c * n, ch[c], width, n, out_channels, l.act_min, l.act_max, p.sign_mask,
                             out_row + c);

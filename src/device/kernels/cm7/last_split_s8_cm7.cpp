@@ -20,41 +20,103 @@ namespace {
 constexpr unsigned kMaxPackedWords = 128;  // width * ceil(in_channels / 2)
 constexpr unsigned kMaxLocal = 64;
 
-// Sum over the row of the clamped requantised values of one local channel. (The per-channel
-// loops are not inlined, so that each gets every register.)
+// Adds to pool_sums[j] the sum over the row of the clamped requantised values of local channel
+// j (packed weights w + j * n, parameters ch[j]) minus `pool_offset`, for j < count. One call for
+// all of them, so that the per-channel set-up is a few loads, not a call (the loops are not
+// inlined, so that they get every register).
 template <unsigned N, bool FullRange>
-__attribute__((noinline)) int32_t local_sum(const uint32_t* x, const uint32_t* w, const cm7::Channel& ch,
-                                            unsigned width, unsigned n, int32_t lo, int32_t hi, int32_t sign_mask) {
-  const cm7::Channel c = ch;
-  const unsigned count = N > 0 ? N : n;
-  int32_t sum = 0;
+__attribute__((noinline)) void local_sums(const uint32_t* x, const uint32_t* w, const cm7::Channel* ch,
+                                          unsigned count, unsigned width, unsigned n, int32_t lo, int32_t hi,
+                                          int32_t sign_mask, int32_t pool_offset, int32_t* pool_sums) {
+  const unsigned step = N > 0 ? N : n;
 #if defined(__ARM_FEATURE_DSP)
-  if (N == 2 && FullRange && sign_mask == 0 && width >= 2) {
-    // The loop below for two pixels per iteration, written out (GCC 12 spends about 3 more
-    // instructions per pixel on it).
-    const uint32_t* pairs_end = x + 2 * (width & ~1u);
-    uint32_t a0, a1, a2;
-    __asm__ volatile(
-        "1:\n\t"
-        AGN_CM7_PW_ACCUMULATE_TWO_PIXELS
-        AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a0")
-        "add %[sum], %[sum], %[a2]\n\t"
-        AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a1")
-        "add %[sum], %[sum], %[a2]\n\t"
-        "cmp %[x], %[end]\n\t"
-        "bne 1b"
-        : [x] "+r"(x), [sum] "+r"(sum), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2)
-        : [w0] "r"(w[0]), [w1] "r"(w[1]), [bias] "r"(c.bias), [m] "r"(c.multiplier), [off] "r"(c.offset),
-          [e] "r"(c.post_shift), [end] "r"(pairs_end)
-        : "cc", "memory");
-    width &= 1u;
+  if (N == 2) {
+    // The C loop below for N = 2, the full range, sign_mask = 0 and an even width
+    // (agn_last_split_s8_cm7's dispatch), written out: per channel its weights and parameters in
+    // registers, then four pixels per iteration (two entered in the middle for an odd pair
+    // count): 14 instructions per two pixels (2 LDRD, 4 SMLAD, per pixel SMMLAR, ASR, SSAT, ADD)
+    // and the loop test once per four. The frame's address is kept at [sp].
+    struct Frame {
+      const uint32_t* x;
+      const uint32_t* w;
+      const cm7::Channel* ch;
+      int32_t* sums;
+      uint32_t bytes;  // 8 * width: the packed row's size
+      int32_t pool_offset;
+      uint32_t channels_left;
+    };
+    static_assert(offsetof(Frame, w) == 4 && offsetof(Frame, sums) == 12 && offsetof(Frame, pool_offset) == 20 &&
+                      offsetof(Frame, channels_left) == 24,
+                  "the frame's offsets in the assembly");
+    static_assert(offsetof(cm7::Channel, multiplier) == 4 && offsetof(cm7::Channel, post_shift) == 12 &&
+                      offsetof(cm7::Channel, offset) == 16 && sizeof(cm7::Channel) == 20,
+                  "the requantisation parameters' offsets in the assembly");
+    if (width > 0 && count > 0) {
+      Frame frame = {x, w, ch, pool_sums, 8 * width, pool_offset, count};
+      Frame* f = &frame;
+      uint32_t px, w0, w1, bias, m, off, e, end, sum, a0, a1;
+      __asm__ volatile(
+          "str %[a2], [sp, #-8]!\n\t"
+          "0:\n\t"  // channel set-up
+          "ldrd %[a0], %[a1], [%[a2], #4]\n\t"
+          "ldrd %[w0], %[w1], [%[a0]], #8\n\t"
+          "ldrd %[bias], %[m], [%[a1]]\n\t"
+          "ldr %[e], [%[a1], #12]\n\t"
+          "ldr %[off], [%[a1], #16]\n\t"
+          "adds %[a1], %[a1], #20\n\t"
+          "strd %[a0], %[a1], [%[a2], #4]\n\t"
+          "ldr %[x], [%[a2]]\n\t"
+          "ldr %[a0], [%[a2], #16]\n\t"
+          "movs %[sum], #0\n\t"
+          "adds %[end], %[x], %[a0]\n\t"
+          "lsrs %[a0], %[a0], #4\n\t"  // pairs
+          "lsrs %[a0], %[a0], #1\n\t"
+          "bcs 2f\n\t"
+          "1:\n\t"
+          AGN_CM7_PW_ACCUMULATE_TWO_PIXELS
+          AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a0")
+          "add %[sum], %[sum], %[a2]\n\t"
+          AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a1")
+          "add %[sum], %[sum], %[a2]\n\t"
+          "2:\n\t"
+          AGN_CM7_PW_ACCUMULATE_TWO_PIXELS
+          AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a0")
+          "add %[sum], %[sum], %[a2]\n\t"
+          AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a1")
+          "add %[sum], %[sum], %[a2]\n\t"
+          "cmp %[x], %[end]\n\t"
+          "bne 1b\n\t"
+          "ldr %[a2], [sp]\n\t"
+          "ldr %[a0], [%[a2], #12]\n\t"
+          "ldr %[a1], [%[a0]]\n\t"
+          "add %[a1], %[a1], %[sum]\n\t"
+          "ldr %[sum], [%[a2], #20]\n\t"
+          "subs %[a1], %[a1], %[sum]\n\t"
+          "str %[a1], [%[a0]], #4\n\t"
+          "str %[a0], [%[a2], #12]\n\t"
+          "ldr %[a0], [%[a2], #24]\n\t"
+          "subs %[a0], %[a0], #1\n\t"
+          "str %[a0], [%[a2], #24]\n\t"
+          "bne 0b\n\t"
+          "add sp, sp, #8"
+          : [a2] "+r"(f), [x] "=&r"(px), [w0] "=&r"(w0), [w1] "=&r"(w1), [bias] "=&r"(bias), [m] "=&r"(m),
+            [off] "=&r"(off), [e] "=&r"(e), [end] "=&r"(end), [sum] "=&r"(sum), [a0] "=&r"(a0), [a1] "=&r"(a1)
+          :
+          : "cc", "memory");
+    }
+    return;
   }
 #endif
-  for (const uint32_t* end = x + width * count; x != end; x += count) {
-    const int32_t v = cm7::requantize(cm7::dot<N>(x, w, c.bias, count), c, sign_mask);
-    sum += FullRange ? cm7::ssat8(v) : cm7::clamp8(v, lo, hi);
+  for (unsigned j = 0; j < count; ++j) {
+    const cm7::Channel c = ch[j];
+    const uint32_t* wj = w + j * step;
+    int32_t sum = 0;
+    for (const uint32_t* px = x, *end = x + width * step; px != end; px += step) {
+      const int32_t v = cm7::requantize(cm7::dot<N>(px, wj, c.bias, step), c, sign_mask);
+      sum += FullRange ? cm7::ssat8(v) : cm7::clamp8(v, lo, hi);
+    }
+    pool_sums[j] += sum - pool_offset;
   }
-  return sum;
 }
 
 // Symbols of the `count` remote channels over the row: channel j (packed weights w + j * n,
@@ -173,14 +235,10 @@ void fused_row(const agn_model& m, const cm7::State& s, const void* state, const
   uint32_t x[kMaxPackedWords];
   cm7::pack_row(row, width, l.in_channels, x);
   const int32_t pool_offset = static_cast<int32_t>(width) * m.local.in_zero_point;
-  for (unsigned c = 0; c < k; ++c) {
-    // (N = 2 only for the full range and sign_mask 0: agn_last_split_s8_cm7's dispatch.)
-    const int32_t sum =
-        N == 2 || p.full_range
-            ? local_sum<N, true>(x, weights + c * n, ch[c], width, n, -128, 127, N == 2 ? 0 : p.sign_mask)
-            : local_sum<N, false>(x, weights + c * n, ch[c], width, n, l.act_min, l.act_max, p.sign_mask);
-    pool_sums[c] += sum - pool_offset;
-  }
+  // N = 2 only for the full range and sign_mask 0 (agn_last_split_s8_cm7's dispatch); the other
+  // case clamps to the layer's range, whatever it is (one C instance, flash).
+  local_sums<N, N == 2>(x, weights, ch, k, width, n, l.act_min, l.act_max, N == 2 ? 0 : p.sign_mask, pool_offset,
+                        pool_sums);
   remote_rows<N>(x, weights + k * n, ch + k, channels - k, s.symbol_of + 128, width, n, N == 2 ? 0 : p.sign_mask,
                  symbols + size_t{row_index} * row_bytes, plane);
 }
