@@ -234,11 +234,14 @@ inline int32_t dot(const uint32_t* x, const uint32_t* w, int32_t acc, unsigned n
   "ldrd %[a1], %[a2], [%[x], #-8]\n\t"            \
   "smlad %[a1], %[a1], %[w0], %[bias]\n\t"        \
   "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
-// dst = ssat8(requantize(acc, c, 0)) (dst and acc name operands; dst != acc): the loops run only
-// for layers whose sign_mask is 0.
-#define AGN_CM7_PW_REQUANTIZE_SSAT8(dst, acc)              \
+// dst = requantize(acc, c, 0) (dst and acc name operands; dst != acc): the loops run only for
+// layers whose sign_mask is 0.
+#define AGN_CM7_PW_REQUANTIZE(dst, acc)                    \
   "smmlar %[" dst "], %[" acc "], %[m], %[off]\n\t"        \
-  "asr %[" dst "], %[" dst "], %[e]\n\t"                   \
+  "asr %[" dst "], %[" dst "], %[e]\n\t"
+// dst = ssat8(requantize(acc, c, 0)).
+#define AGN_CM7_PW_REQUANTIZE_SSAT8(dst, acc) \
+  AGN_CM7_PW_REQUANTIZE(dst, acc)             \
   "ssat %[" dst "], #8, %[" dst "]\n\t"
 
 // A 3x3 depthwise channel as its row loops read it, scaled by 2^pre_shift: rows 0 and 1 of column
@@ -280,7 +283,17 @@ struct State {
   Layer layer[AGN_MODEL_MAX_LAYERS];
   uint32_t fused;          // the last layer is pointwise and fast: last_split fuses it
   uint8_t symbol_of[256];  // symbol of the int8 value v, clamped like the last layer, at v + 128
+  // The same for every unsaturated value v = requantize(acc, c, 0) the fused kernel's remote
+  // channels can produce (bounded at init from the input clamp, the folded bias and the weights),
+  // v in [wide_lo, wide_lo + wide_count): symbol_of[ssat8(v)] at byte offset wide_symbols +
+  // v - wide_lo, so that the remote loop needs no SSAT. wide_count = 0: no such table (the range is
+  // wider than kMaxWideSymbols, or the last layer is not pointwise).
+  uint32_t wide_symbols;
+  int32_t wide_lo;
+  uint32_t wide_count;
 };
+
+constexpr int32_t kMaxWideSymbols = 2048;
 
 inline const State& state_of(const void* state) { return *static_cast<const State*>(state); }
 template <typename T>

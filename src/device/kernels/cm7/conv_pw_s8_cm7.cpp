@@ -51,15 +51,11 @@ template <unsigned N>
 void rows(const agn_layer& l, const cm7::Layer& p, const cm7::Channel* ch, const uint32_t* weights,
           const uint32_t* x, int8_t* out_row) {
   const unsigned n = (l.in_channels + 1u) / 2u, out_channels = l.out_channels, width = l.out_width;
+  // N = 2: the assembly's case (agn_conv_pw_s8_cm7's dispatch); everything else clamps to the
+  // layer's range, whatever it is (one C instance, flash).
   for (unsigned c = 0; c < out_channels; ++c) {
-    // The assembly's case; everything else clamps to the layer's range, whatever it is (one C
-    // instance per N, flash).
-    if (N == 2 && p.full_range && p.sign_mask == 0) {
-      channel_row<N, true>(x, weights + c * n, ch[c], width, n, out_channels, -128, 127, 0, out_row + c);
-    } else {
-      channel_row<N, false>(x, weights + c * n, ch[c], width, n, out_channels, l.act_min, l.act_max, p.sign_mask,
-                            out_row + c);
-    }
+    channel_row<N, N == 2>(x, weights + c * n, ch[c], width, n, out_channels, l.act_min, l.act_max,
+                           N == 2 ? 0 : p.sign_mask, out_row + c);
   }
 }
 
@@ -78,7 +74,7 @@ extern "C" void agn_conv_pw_s8_cm7(const agn_layer* l, const void* state, const 
   const uint32_t* weights = cm7::at<uint32_t>(state, p.weights);
   uint32_t x[kMaxPackedWords];
   cm7::pack_row(in_rows[0], l->out_width, l->in_channels, x);
-  if (n == 2) {
+  if (n == 2 && p.full_range && p.sign_mask == 0) {
     rows<2>(*l, p, ch, weights, x, out_row);
   } else {
     rows<0>(*l, p, ch, weights, x, out_row);

@@ -121,21 +121,23 @@ __attribute__((noinline)) void local_sums(const uint32_t* x, const uint32_t* w, 
 
 // Symbols of the `count` remote channels over the row: channel j (packed weights w + j * n,
 // parameters ch[j]) into out + j * plane, its symbol map row (two per byte, the even column in the
-// low nibble); symbol_of[v] (v in [-128, 127]) is the symbol of the clamped value. One call for
-// all of them, so that the per-channel set-up is a few loads, not a call.
+// low nibble); symbol_of[v] (v in [-128, 127]) is the symbol of the clamped value, or, where
+// `wide` is not null, wide[v - wide_lo] that of the unsaturated value v (State::wide_symbols). One
+// call for all of them, so that the per-channel set-up is a few loads, not a call.
 template <unsigned N>
 __attribute__((noinline)) void remote_rows(const uint32_t* x, const uint32_t* w, const cm7::Channel* ch,
-                                           unsigned count, const uint8_t* symbol_of, unsigned width, unsigned n,
-                                           int32_t sign_mask, uint8_t* out, size_t plane) {
+                                           unsigned count, const uint8_t* symbol_of, const uint8_t* wide,
+                                           int32_t wide_lo, unsigned width, unsigned n, int32_t sign_mask,
+                                           uint8_t* out, size_t plane) {
   const unsigned step = N > 0 ? N : n;
   const unsigned pairs = width / 2;
 #if defined(__ARM_FEATURE_DSP)
   if (N == 2) {
-    // The C loop below for N = 2, sign_mask = 0 and an even width (agn_last_split_s8_cm7's
-    // dispatch), written out: per
-    // channel its weights and parameters in registers, then two bytes (four pixels) per iteration,
-    // entered in the middle for an odd byte count: 16 instructions per byte (2 LDRD, 4 SMLAD, per
-    // pixel SMMLAR, ASR, SSAT and the table's LDRB, ORR, STRB) and the loop test once per two.
+    // The C loop below for N = 2, sign_mask = 0, an even width and the wide table
+    // (agn_last_split_s8_cm7's dispatch), written out: per channel its weights and parameters in
+    // registers, then two bytes (four pixels) per iteration, entered in the middle for an odd byte
+    // count: 14 instructions per byte (2 LDRD, 4 SMLAD, per pixel SMMLAR, ASR and the wide table's
+    // LDRB, ORR, STRB) and the loop test once per two.
     // The frame's address is kept at [sp] while the loops use every other register.
     struct Frame {
       const uint32_t* x;
@@ -176,17 +178,17 @@ __attribute__((noinline)) void remote_rows(const uint32_t* x, const uint32_t* w,
           "bcs 2f\n\t"
           "1:\n\t"
           AGN_CM7_PW_ACCUMULATE_TWO_PIXELS
-          AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a0")
+          AGN_CM7_PW_REQUANTIZE("a2", "a0")
           "ldrb %[a2], [%[tab], %[a2]]\n\t"
-          AGN_CM7_PW_REQUANTIZE_SSAT8("a0", "a1")
+          AGN_CM7_PW_REQUANTIZE("a0", "a1")
           "ldrb %[a0], [%[tab], %[a0]]\n\t"
           "orr %[a2], %[a2], %[a0], lsl #4\n\t"
           "strb %[a2], [%[o]], #1\n\t"
           "2:\n\t"
           AGN_CM7_PW_ACCUMULATE_TWO_PIXELS
-          AGN_CM7_PW_REQUANTIZE_SSAT8("a2", "a0")
+          AGN_CM7_PW_REQUANTIZE("a2", "a0")
           "ldrb %[a2], [%[tab], %[a2]]\n\t"
-          AGN_CM7_PW_REQUANTIZE_SSAT8("a0", "a1")
+          AGN_CM7_PW_REQUANTIZE("a0", "a1")
           "ldrb %[a0], [%[tab], %[a0]]\n\t"
           "orr %[a2], %[a2], %[a0], lsl #4\n\t"
           "strb %[a2], [%[o]], #1\n\t"
@@ -200,24 +202,25 @@ __attribute__((noinline)) void remote_rows(const uint32_t* x, const uint32_t* w,
           "add sp, sp, #8"
           : [a2] "+r"(f), [x] "=&r"(px), [o] "=&r"(o), [w0] "=&r"(w0), [w1] "=&r"(w1), [bias] "=&r"(bias),
             [m] "=&r"(m), [off] "=&r"(off), [e] "=&r"(e), [end] "=&r"(end), [a0] "=&r"(a0), [a1] "=&r"(a1)
-          : [tab] "r"(symbol_of)
+          : [tab] "r"(reinterpret_cast<uintptr_t>(wide) - static_cast<uintptr_t>(wide_lo))  // entry of v = 0
           : "cc", "memory");
     }
     return;
   }
 #endif
+  auto symbol = [&](const uint32_t* px, const uint32_t* wj, const cm7::Channel& c) -> unsigned {
+    const int32_t v = cm7::requantize(cm7::dot<N>(px, wj, c.bias, step), c, sign_mask);
+    return wide != nullptr ? wide[v - wide_lo] : symbol_of[cm7::ssat8(v)];
+  };
   for (unsigned j = 0; j < count; ++j, out += plane) {
     const cm7::Channel c = ch[j];
     const uint32_t* wj = w + j * step;
     const uint32_t* px = x;
     uint8_t* o = out;
     for (unsigned i = 0; i < pairs; ++i, px += 2 * step) {
-      const unsigned lo = symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(px, wj, c.bias, step), c, sign_mask))];
-      const unsigned hi =
-          symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(px + step, wj, c.bias, step), c, sign_mask))];
-      *o++ = static_cast<uint8_t>(lo | hi << 4);
+      *o++ = static_cast<uint8_t>(symbol(px, wj, c) | symbol(px + step, wj, c) << 4);
     }
-    if (width & 1u) *o = symbol_of[cm7::ssat8(cm7::requantize(cm7::dot<N>(px, wj, c.bias, step), c, sign_mask))];
+    if (width & 1u) *o = static_cast<uint8_t>(symbol(px, wj, c));
   }
 }
 
@@ -239,8 +242,9 @@ void fused_row(const agn_model& m, const cm7::State& s, const void* state, const
   // case clamps to the layer's range, whatever it is (one C instance, flash).
   local_sums<N, N == 2>(x, weights, ch, k, width, n, l.act_min, l.act_max, N == 2 ? 0 : p.sign_mask, pool_offset,
                         pool_sums);
-  remote_rows<N>(x, weights + k * n, ch + k, channels - k, s.symbol_of + 128, width, n, N == 2 ? 0 : p.sign_mask,
-                 symbols + size_t{row_index} * row_bytes, plane);
+  const uint8_t* wide = N == 2 ? static_cast<const uint8_t*>(state) + s.wide_symbols : nullptr;
+  remote_rows<N>(x, weights + k * n, ch + k, channels - k, s.symbol_of + 128, wide, s.wide_lo, width, n,
+                 N == 2 ? 0 : p.sign_mask, symbols + size_t{row_index} * row_bytes, plane);
 }
 
 }  // namespace
@@ -257,7 +261,8 @@ extern "C" void agn_last_split_s8_cm7(const agn_model* m, const void* state, con
     return;
   }
   const cm7::Layer& p = s.layer[m->layer_count - 1];
-  if (n == 2 && p.full_range && p.sign_mask == 0 && !(m->feature_width & 1u)) {  // the assembly loops' conditions
+  // The assembly loops' conditions.
+  if (n == 2 && p.full_range && p.sign_mask == 0 && !(m->feature_width & 1u) && s.wide_count > 0) {
     fused_row<2>(*m, s, state, in_rows[0], row_index, pool_sums, symbols);
   } else {
     fused_row<0>(*m, s, state, in_rows[0], row_index, pool_sums, symbols);
