@@ -3,11 +3,13 @@
 // requantisation parameters stay in registers across the row, and nothing of the feature map is
 // stored:
 //   - the k local channels are requantised (fast, exact) and summed for the pooling on the fly;
-//   - a remote channel's requantised value (saturated to int8) indexes the 256-entry symbol
-//     table, which has the layer's clamp folded in. That is fewer instructions per symbol on the
-//     Cortex-M7 than comparing the accumulator with per-channel thresholds (a 3-level comparison
-//     tree for 8 levels costs 3 compares, 3 branches and the leaf's moves; this is SMMULR, 3
-//     ALU operations, SSAT and one table load), and it works for any level count.
+//   - a remote channel's requantised value indexes a symbol table with the layer's clamp folded
+//     in: on the assembly path the unsaturated value indexes the wide table (State::wide_symbols:
+//     SMMLAR, ASR and one load after the accumulator), elsewhere the value saturated to int8
+//     indexes the 256-entry one. That is fewer instructions per symbol on the Cortex-M7 than
+//     comparing the accumulator with per-channel thresholds (a 3-level comparison tree for 8
+//     levels costs 3 compares, 3 branches and the leaf's moves), and it works for any level
+//     count.
 #include <stddef.h>
 
 #include "codec/symbol_map.h"
