@@ -24,9 +24,12 @@ extern const uint16_t agn_stage_mark_0[];
 
 // Enters stage `stage` (< AGN_STAGE_MAX).
 static inline void agn_stage_enter(unsigned stage) {
-  // +1: the Thumb bit of a function address.
+  // | 1: the Thumb bit of a function address. The linker may or may not have set it in the
+  // symbol's address (it ORs it into mark_0 + addend when the compiler folds an offset into the
+  // relocation, and into mark_0 alone when it adds the offset at run time), so it is OR-ed, not
+  // added.
   void (*mark)(void) =
-      (void (*)(void))((uintptr_t)agn_stage_mark_0 + 2u * stage + 1u);  // NOLINT: Thumb address
+      (void (*)(void))(((uintptr_t)agn_stage_mark_0 + 2u * stage) | 1u);  // NOLINT: Thumb address
   mark();
 }
 

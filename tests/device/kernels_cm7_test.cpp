@@ -66,6 +66,40 @@ TEST(KernelsCm7, DefaultShapeMatchesReference) {
   for (uint32_t seed = 1; seed <= 20; ++seed) expect_tables_match(random_model({}, seed), seed);
 }
 
+TEST(KernelsCm7, FullRangeReluLayersTakeTheSignFreeLoopsAndTheWideSymbolTable) {
+  // Pointwise layers clamped to [-128, 127] with the zero point at -128 (ReLU, as AgileNN's pw1
+  // and pw2): the sign correction is left out (cm7_kernels.h) and the fused remote channels look
+  // their symbols up in the wide table; the random models' narrower clamps take neither.
+  for (uint32_t seed = 30; seed < 40; ++seed) {
+    ModelSpec spec = random_model({}, seed);
+    for (auto& layer : spec.layers) {
+      if (layer.op != LayerOp::pointwise) continue;
+      layer.out_zero_point = -128;
+      layer.act_min = -128;
+      layer.act_max = 127;
+    }
+    // Thresholds where the random model's requantised values are (about -200 .. -50 here).
+    for (size_t t = 0; t < spec.split.thresholds.size(); ++t) {
+      spec.split.thresholds[t] = static_cast<int8_t>(-125 + 10 * static_cast<int>(t));
+    }
+    const std::vector<uint8_t> bytes = write_model(spec);
+    agn_model m{};
+    ASSERT_EQ(agn_model_load(&m, bytes.data(), bytes.size()), AGN_OK) << m.error;
+    std::vector<uint32_t> state(agn_cm7_state_size(&m) / 4 + 1);
+    agn_cm7_prepare(&m, state.data());
+    const auto& s = agilenn::device::cm7::state_of(state.data());
+    ASSERT_TRUE(s.fused);
+    EXPECT_EQ(s.layer[m.layer_count - 1].sign_mask, 0);
+    ASSERT_GT(s.wide_count, 0u);
+    for (uint32_t i = 0; i < s.wide_count; ++i) {  // every entry is the saturated value's symbol
+      const int32_t v = s.wide_lo + static_cast<int32_t>(i);
+      ASSERT_EQ(reinterpret_cast<const uint8_t*>(state.data())[s.wide_symbols + i],
+                s.symbol_of[(v < -128 ? -128 : v > 127 ? 127 : v) + 128]);
+    }
+    expect_tables_match(spec, seed);
+  }
+}
+
 TEST(KernelsCm7, OtherShapesMatchReference) {
   uint32_t seed = 100;
   for (int stride : {1, 2}) {

@@ -107,6 +107,16 @@ struct Channel {
 inline int32_t requantize(int32_t acc, const Channel& c) {
   return (smmlar(acc, c.multiplier, c.offset) + (acc >> 31)) >> c.post_shift;
 }
+// The same with the sign correction masked: `sign_mask` is -1 (requantize) or 0 (the correction
+// left out). Leaving it out is exact for a layer whose clamp starts at or above its output zero
+// point (Layer::sign_mask): the correction only acts for acc < 0, where y = SMMULR(acc, M) <= 0
+// (M >= 0), so both (y + offset + (acc >> 31)) >> e and (y + offset) >> e are <= zp_out
+// (offset = 2^(e-1) + zp_out * 2^e, e >= 1), and the clamp (SSAT then act_min, or the symbol
+// table with the clamp folded in) maps every value <= zp_out <= act_min to act_min. One
+// instruction less per output in the pointwise loops (ReLU layers: pw1 and pw2 of AgileNN).
+inline int32_t requantize(int32_t acc, const Channel& c, int32_t sign_mask) {
+  return (smmlar(acc, c.multiplier, c.offset) + ((acc >> 31) & sign_mask)) >> c.post_shift;
+}
 // A raw (unscaled) accumulator.
 inline int32_t scale(int32_t acc, const Channel& c) {
   return static_cast<int32_t>(static_cast<uint32_t>(acc) << c.pre_shift);
@@ -125,17 +135,38 @@ inline int32_t ssat8(int32_t v) {
 #endif
 }
 
-// Packs pixel[0..channels) into pairs[0..ceil(channels / 2)). With an odd count the last pair's
-// high half is the sign extension of its low half: the packed weights have 0 there.
+// Packs pixel[0..channels) into pairs[0..ceil(channels / 2)). With an odd count the last
+// channel goes in the last pair's high half; its low half is not used (the packed weights have 0
+// there, prepare()), so the 3-channel row packing can leave channel 0 there.
 inline void pack_pixel(const int8_t* pixel, unsigned channels, uint32_t* pairs) {
   unsigned j = 0;
   for (; 2 * j + 1 < channels; ++j) pairs[j] = pack16(pixel[2 * j], pixel[2 * j + 1]);
-  if (channels & 1u) pairs[j] = static_cast<uint32_t>(int32_t{pixel[2 * j]});
+  if (channels & 1u) pairs[j] = pack16(0, pixel[2 * j]);
 }
 
 // Packs a row of `width` pixels into pairs, pack_pixel's order, ceil(in_channels / 2) words each.
 inline void pack_row(const int8_t* row, unsigned width, unsigned in_channels, uint32_t* x) {
   if (in_channels == 4) {
+#if defined(__ARM_FEATURE_DSP)
+    if (width > 0) {  // the loop below, written out: 7 instructions per pixel (GCC 12 makes 12)
+      const uint32_t* end = x + 2 * width;
+      uint32_t w, even, odd;
+      __asm__ volatile(
+          "1:\n\t"
+          "ldr %[w], [%[row]], #4\n\t"
+          "sxtb16 %[even], %[w]\n\t"
+          "sxtb16 %[odd], %[w], ror #8\n\t"
+          "pkhbt %[w], %[even], %[odd], lsl #16\n\t"
+          "pkhtb %[odd], %[odd], %[even], asr #16\n\t"
+          "strd %[w], %[odd], [%[x]], #8\n\t"
+          "cmp %[x], %[end]\n\t"
+          "bne 1b"
+          : [row] "+r"(row), [x] "+r"(x), [w] "=&r"(w), [even] "=&r"(even), [odd] "=&r"(odd)
+          : [end] "r"(end)
+          : "cc", "memory");
+    }
+    return;
+#endif
     for (unsigned px = 0; px < width; ++px, row += 4, x += 2) {
       uint32_t word;
       __builtin_memcpy(&word, row, 4);
@@ -146,7 +177,36 @@ inline void pack_row(const int8_t* row, unsigned width, unsigned in_channels, ui
     return;
   }
   if (in_channels == 3) {
-    for (unsigned px = 0; px < width; ++px, row += 3, x += 2) pack_pixel(row, 3, x);
+    // A word from each pixel (it reaches into the next pixel, so not for the last): channels
+    // (0, 2) by SXTB16 are the second pair (channel 2 high), (0, 1) the first.
+#if defined(__ARM_FEATURE_DSP)
+    if (width > 1) {  // the loop below, written out: 7 instructions per pixel (GCC 12 makes 10)
+      const uint32_t* end = x + 2 * (width - 1);
+      uint32_t w, even, odd;
+      __asm__ volatile(
+          "1:\n\t"
+          "ldr %[w], [%[row]], #3\n\t"
+          "sxtb16 %[even], %[w]\n\t"
+          "sxtb16 %[odd], %[w], ror #8\n\t"
+          "pkhbt %[odd], %[even], %[odd], lsl #16\n\t"
+          "strd %[odd], %[even], [%[x]], #8\n\t"
+          "cmp %[x], %[end]\n\t"
+          "bne 1b"
+          : [row] "+r"(row), [x] "+r"(x), [w] "=&r"(w), [even] "=&r"(even), [odd] "=&r"(odd)
+          : [end] "r"(end)
+          : "cc", "memory");
+      width = 1;
+    }
+#else
+    for (; width > 1; --width, row += 3, x += 2) {
+      uint32_t word;
+      __builtin_memcpy(&word, row, 4);
+      const uint32_t even = sxtb16_even(word);
+      x[0] = pack16(static_cast<int32_t>(even), static_cast<int32_t>(sxtb16_odd(word)));
+      x[1] = even;
+    }
+#endif
+    if (width > 0) pack_pixel(row, 3, x);
     return;
   }
   const unsigned n = (in_channels + 1) / 2;
@@ -174,11 +234,14 @@ inline int32_t dot(const uint32_t* x, const uint32_t* w, int32_t acc, unsigned n
   "ldrd %[a1], %[a2], [%[x], #-8]\n\t"            \
   "smlad %[a1], %[a1], %[w0], %[bias]\n\t"        \
   "smlad %[a1], %[a2], %[w1], %[a1]\n\t"
-// dst = ssat8(requantize(acc)) (dst and acc name operands; dst != acc).
-#define AGN_CM7_PW_REQUANTIZE_SSAT8(dst, acc)              \
+// dst = requantize(acc, c, 0) (dst and acc name operands; dst != acc): the loops run only for
+// layers whose sign_mask is 0.
+#define AGN_CM7_PW_REQUANTIZE(dst, acc)                    \
   "smmlar %[" dst "], %[" acc "], %[m], %[off]\n\t"        \
-  "add %[" dst "], %[" dst "], %[" acc "], asr #31\n\t"    \
-  "asr %[" dst "], %[" dst "], %[e]\n\t"                   \
+  "asr %[" dst "], %[" dst "], %[e]\n\t"
+// dst = ssat8(requantize(acc, c, 0)).
+#define AGN_CM7_PW_REQUANTIZE_SSAT8(dst, acc) \
+  AGN_CM7_PW_REQUANTIZE(dst, acc)             \
   "ssat %[" dst "], #8, %[" dst "]\n\t"
 
 // A 3x3 depthwise channel as its row loops read it, scaled by 2^pre_shift: rows 0 and 1 of column
@@ -205,6 +268,8 @@ inline void set_padding_taps(Depthwise3& d, int32_t zp) {
 struct Layer {
   uint32_t fast;         // every channel within the fast requantisation's bounds
   uint32_t full_range;   // the clamp is [-128, 127]
+  int32_t sign_mask;     // 0 where act_min >= the output zero point (requantize's sign correction
+                         // changes nothing), else -1
   uint32_t channels;     // byte offset of Channel[out_channels] in the state
   uint32_t weights;      // pointwise: byte offset of uint32 pairs [out][ceil(in / 2)], scaled;
                          // depthwise 3x3: Depthwise3[channels]
@@ -218,7 +283,17 @@ struct State {
   Layer layer[AGN_MODEL_MAX_LAYERS];
   uint32_t fused;          // the last layer is pointwise and fast: last_split fuses it
   uint8_t symbol_of[256];  // symbol of the int8 value v, clamped like the last layer, at v + 128
+  // The same for every unsaturated value v = requantize(acc, c, 0) the fused kernel's remote
+  // channels can produce (bounded at init from the input clamp, the folded bias and the weights),
+  // v in [wide_lo, wide_lo + wide_count): symbol_of[ssat8(v)] at byte offset wide_symbols +
+  // v - wide_lo, so that the remote loop needs no SSAT. wide_count = 0: no such table (the range is
+  // wider than kMaxWideSymbols, or the last layer is not pointwise).
+  uint32_t wide_symbols;
+  int32_t wide_lo;
+  uint32_t wide_count;
 };
+
+constexpr int32_t kMaxWideSymbols = 2048;
 
 inline const State& state_of(const void* state) { return *static_cast<const State*>(state); }
 template <typename T>

@@ -71,6 +71,7 @@ void prepare_layer(const agn_model& m, unsigned i, cm7::State* s, uint8_t* base)
   }
   s->layer[i].fast = fast;
   s->layer[i].full_range = l.act_min == -128 && l.act_max == 127;
+  s->layer[i].sign_mask = l.act_min >= l.out_zero_point ? 0 : -1;
   if (!fast) return;
   if (l.op == AGN_OP_POINTWISE) {
     auto* pairs = reinterpret_cast<uint32_t*>(base + s->layer[i].weights);
@@ -79,7 +80,9 @@ void prepare_layer(const agn_model& m, unsigned i, cm7::State* s, uint8_t* base)
       const int8_t* w = l.weights + size_t{c} * l.in_channels;
       const int32_t p = channels[c].pre_shift;
       for (unsigned j = 0; j < n; ++j) {
-        pairs[c * n + j] = cm7::pack16(w[2 * j] * (1 << p), 2 * j + 1 < l.in_channels ? w[2 * j + 1] * (1 << p) : 0);
+        // An odd count's last weight in the high half (pack_pixel).
+        pairs[c * n + j] = 2 * j + 1 < l.in_channels ? cm7::pack16(w[2 * j] * (1 << p), w[2 * j + 1] * (1 << p))
+                                                      : cm7::pack16(0, w[2 * j] * (1 << p));
       }
     }
   }
@@ -107,6 +110,44 @@ void prepare_layer(const agn_model& m, unsigned i, cm7::State* s, uint8_t* base)
   }
 }
 
+// The values requantize(acc, c, 0) of the remote channels of a pointwise last layer can take:
+// [*lo, *lo + *count) (monotone in acc, so from the accumulator's bounds over the input clamp).
+// Count 0 for other layers, layers off the fast path and ranges wider than kMaxWideSymbols.
+void remote_range(const agn_model& m, int32_t* lo, uint32_t* count) {
+  *lo = 0;
+  *count = 0;
+  const unsigned last = m.layer_count - 1;
+  const agn_layer& l = m.layers[last];
+  if (l.op != AGN_OP_POINTWISE) return;
+  int32_t in_lo, in_hi;
+  input_range(m, last, &in_lo, &in_hi);
+  int32_t q_lo = INT32_MAX, q_hi = INT32_MIN;
+  for (unsigned c = m.k; c < l.out_channels; ++c) {
+    const int32_t shift = agn_i32_at(l.shift, c);
+    const cm7::Channel ch = {0, agn_i32_at(l.multiplier, c), (shift > 0 ? shift : 0) + 1, -shift,
+                             (1 << (-shift - 1)) + l.out_zero_point * (1 << -shift)};
+    if (ch.pre_shift > 8 || ch.post_shift < 1 || ch.post_shift > 22) return;
+    int64_t acc[2] = {agn_i32_at(l.bias, c), agn_i32_at(l.bias, c)};  // lowest, highest
+    for (unsigned j = 0; j < l.in_channels; ++j) {
+      const int64_t w = l.weights[size_t{c} * l.in_channels + j];
+      const int64_t a = w * (in_lo - l.in_zero_point), b = w * (in_hi - l.in_zero_point);
+      acc[0] += a < b ? a : b;
+      acc[1] += a < b ? b : a;
+    }
+    for (int64_t& v : acc) {
+      v *= int64_t{1} << ch.pre_shift;
+      if (v < INT32_MIN || v > INT32_MAX) return;
+    }
+    const int32_t a = cm7::requantize(static_cast<int32_t>(acc[0]), ch, 0);
+    const int32_t b = cm7::requantize(static_cast<int32_t>(acc[1]), ch, 0);
+    q_lo = a < q_lo ? a : q_lo;
+    q_hi = b > q_hi ? b : q_hi;
+  }
+  if (q_hi < q_lo || q_hi - q_lo >= cm7::kMaxWideSymbols) return;
+  *lo = q_lo;
+  *count = static_cast<uint32_t>(q_hi - q_lo + 1);
+}
+
 }  // namespace
 
 extern "C" size_t agn_cm7_state_size(const agn_model* m) {
@@ -114,7 +155,10 @@ extern "C" size_t agn_cm7_state_size(const agn_model* m) {
   for (unsigned i = 0; i < m->layer_count; ++i) {
     size += channels_bytes(m->layers[i]) + pairs_bytes(m->layers[i]) + sums_bytes(m->layers[i]);
   }
-  return size;
+  int32_t lo;
+  uint32_t count;
+  remote_range(*m, &lo, &count);
+  return size + pad4(count);
 }
 
 extern "C" void agn_cm7_prepare(const agn_model* m, void* state) {
@@ -144,4 +188,9 @@ extern "C" void agn_cm7_prepare(const agn_model* m, void* state) {
     s->symbol_of[v + 128] = static_cast<uint8_t>(symbol);
   }
   s->fused = last.op == AGN_OP_POINTWISE && s->layer[m->layer_count - 1].fast;
+  remote_range(*m, &s->wide_lo, &s->wide_count);
+  s->wide_symbols = off;
+  for (uint32_t i = 0; i < s->wide_count; ++i) {
+    base[off + i] = s->symbol_of[cm7::ssat8(s->wide_lo + static_cast<int32_t>(i)) + 128];
+  }
 }
