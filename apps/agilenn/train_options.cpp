@@ -97,8 +97,9 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   bind_option(cmd, a, "--channel-score", &TrainConfig::channel_score, "topk: Algorithm 1's frequency | mean: mean importance");
   bind_option(cmd, a, "--selection-samples", &TrainConfig::selection_samples, "Training images Algorithm 1 scores (0 = all)");
   bind_option(cmd, a, "--metric-samples", &TrainConfig::metric_samples, "Validation images for skewness/disorder (0 = all)");
-  bind_option(cmd, a, "--lr", &TrainConfig::lr, "Learning rate (cosine decay)");
+  bind_option(cmd, a, "--lr", &TrainConfig::lr, "AgileNN stage learning rate (cosine decay); its prediction loss has weight lambda");
   bind_option(cmd, a, "--reference-lr", &TrainConfig::reference_lr, "Reference stage learning rate");
+  bind_option(cmd, a, "--plain-lr", &TrainConfig::plain_lr, "Plain stage learning rate");
   bind_option(cmd, a, "--momentum", &TrainConfig::momentum, "SGD momentum");
   bind_option(cmd, a, "--weight-decay", &TrainConfig::weight_decay, "Weight decay");
   bind_option(cmd, a, "--reference-epochs", &TrainConfig::reference_epochs, "Reference stage epochs (a cap when budgeted)");

@@ -31,6 +31,8 @@ TrainConfig TrainConfig::preset_values(const std::string& preset) {
     c.agilenn_budget_s = 1080;
     c.local_weight = 0.3;  // the Local NN's own CE: without it the Local NN stayed at 23 % (docs/training.md)
     c.xai_every = 2;       // more steps in the budget at the same accuracy per epoch (docs/training.md)
+    c.xai_remote = "detach";  // the XAI losses switched most remote channels off (docs/training.md)
+    c.lr = 0.3;               // lambda * lr = plain's 0.1 for the prediction loss (docs/training.md)
   } else if (preset == "paper") {
     // The paper's recipe (200 epochs, width 1.0, full depth); meant for a GPU.
     c.remote_width = 1.0;
@@ -57,7 +59,7 @@ TrainConfig TrainConfig::preset_values(const std::string& preset) {
   X(reference_width) X(reference_stride) X(levels) X(quant_softness)  \
   X(alpha_temperature) X(local_logit_bn) X(xai) X(ig_steps) X(xai_samples) X(xai_every) X(rho) X(lambda) X(disorder) X(xai_remote) \
   X(rate_weight) X(local_weight) X(reference_mode) X(channel_score) X(selection_samples) X(metric_samples) X(lr)       \
-  X(reference_lr) X(momentum) X(weight_decay) X(reference_epochs) X(agilenn_epochs) X(plain_epochs)    \
+  X(reference_lr) X(plain_lr) X(momentum) X(weight_decay) X(reference_epochs) X(agilenn_epochs) X(plain_epochs)    \
   X(reference_budget_s) X(agilenn_budget_s) X(plain_budget_s)
 
 nlohmann::json to_json(const TrainConfig& c) {

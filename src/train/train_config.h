@@ -61,8 +61,9 @@ struct TrainConfig {
   int64_t metric_samples = 2000;         // validation images for skewness/disorder (0 = all)
 
   // Optimisation: SGD with momentum, cosine learning rate, weight decay.
-  double lr = 0.1;
+  double lr = 0.1;            // the AgileNN stage; its prediction loss is weighted by lambda
   double reference_lr = 0.1;
+  double plain_lr = 0.1;
   double momentum = 0.9;
   double weight_decay = 5e-4;
   int reference_epochs = 30;

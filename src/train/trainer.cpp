@@ -783,11 +783,11 @@ struct PlainModel {
 
   PlainModel(const TrainConfig& config, int classes)
       : c(config), net(extractor_options(config), remote_options(config, classes)) {}
-  void make_optimizers() { opt = std::make_unique<torch::optim::SGD>(make_sgd(net->parameters(), c, c.lr)); }
+  void make_optimizers() { opt = std::make_unique<torch::optim::SGD>(make_sgd(net->parameters(), c, c.plain_lr)); }
 
   std::map<std::string, double> step(const torch::Tensor& x, const torch::Tensor& y, double p) {
     net->train();
-    set_lr(*opt, cosine_lr(c.lr, p));
+    set_lr(*opt, cosine_lr(c.plain_lr, p));
     const torch::Tensor logits = net->forward(x);
     const torch::Tensor loss = F::cross_entropy(logits, y);
     opt->zero_grad();
