@@ -100,6 +100,8 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   bind_option(cmd, a, "--lr", &TrainConfig::lr, "AgileNN stage learning rate (cosine decay); its prediction loss has weight lambda");
   bind_option(cmd, a, "--reference-lr", &TrainConfig::reference_lr, "Reference stage learning rate");
   bind_option(cmd, a, "--plain-lr", &TrainConfig::plain_lr, "Plain stage learning rate");
+  bind_option(cmd, a, "--reference-adapt-lr", &TrainConfig::reference_adapt_lr,
+              "Constant learning rate of the reference body while it adapts to the current features (AgileNN stage)");
   bind_option(cmd, a, "--momentum", &TrainConfig::momentum, "SGD momentum");
   bind_option(cmd, a, "--weight-decay", &TrainConfig::weight_decay, "Weight decay");
   bind_option(cmd, a, "--reference-epochs", &TrainConfig::reference_epochs, "Reference stage epochs (a cap when budgeted)");

@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -251,6 +252,57 @@ class FusedQuantize : public torch::autograd::Function<FusedQuantize> {
   }
 };
 
+// The rate term as one pass on the CPU (quantizer_kernel.h's soft_rate): the value and every
+// gradient come from the same probabilities, so the composite form's [B, C, H, W, L] soft
+// assignment (about 0.15 s of a quick-preset step) is never built. The loss is a scalar, so the
+// gradients are kept from the forward pass and scaled by the incoming one.
+class FusedRate : public torch::autograd::Function<FusedRate> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& levels,
+                               const torch::Tensor& cost, double softness) {
+    const torch::Tensor xc = x.contiguous(), lc = levels.contiguous(), qc = cost.contiguous();
+    const int64_t batch = xc.size(0), channels = xc.size(1), n = lc.numel();
+    const int64_t planes = batch * channels, plane = planes > 0 ? xc.numel() / planes : 0;
+    const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(planes, at::get_num_threads()));
+    torch::Tensor grad_x = torch::empty_like(xc);
+    torch::Tensor grad_l_parts = torch::zeros({chunks, n}, lc.options());
+    torch::Tensor grad_q_parts = torch::zeros({chunks, channels, n}, qc.options());
+    std::vector<double> sums(static_cast<size_t>(chunks), 0.0);
+    AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "fused_rate", [&] {
+      const scalar_t* xs = xc.data_ptr<scalar_t>();
+      const scalar_t* lv = lc.data_ptr<scalar_t>();
+      const scalar_t* q = qc.data_ptr<scalar_t>();
+      scalar_t* gx = grad_x.data_ptr<scalar_t>();
+      scalar_t* gl = grad_l_parts.data_ptr<scalar_t>();
+      scalar_t* gq = grad_q_parts.data_ptr<scalar_t>();
+      const auto s = static_cast<scalar_t>(softness);
+      const int64_t per_chunk = (planes + chunks - 1) / chunks;
+      at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
+        for (int64_t chunk = cb; chunk < ce; ++chunk) {
+          const int64_t end = std::min(planes, (chunk + 1) * per_chunk);
+          for (int64_t p = chunk * per_chunk; p < end; ++p) {
+            const int64_t c = p % channels;
+            sums[static_cast<size_t>(chunk)] += soft_rate(xs + p * plane, plane, lv, n, s, q + c * n, gx + p * plane,
+                                                          gl + chunk * n, gq + (chunk * channels + c) * n);
+          }
+        }
+      });
+    });
+    double total = 0;
+    for (const double v : sums) total += v;
+    const double per_image = 1.0 / static_cast<double>(std::max<int64_t>(batch, 1));
+    ctx->save_for_backward({grad_x.mul_(per_image), grad_l_parts.sum(0).mul_(per_image), grad_q_parts.sum(0).mul_(per_image)});
+    return torch::full({}, total * per_image, xc.options());
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& g = grads[0];
+    return {saved[0] * g, saved[1] * g, saved[2] * g, torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 torch::Tensor FeatureQuantizerImpl::forward(const torch::Tensor& x) {
@@ -260,6 +312,13 @@ torch::Tensor FeatureQuantizerImpl::forward(const torch::Tensor& x) {
   const torch::Tensor soft = (soft_assignment(x) * lv).sum(-1);
   const torch::Tensor hard = lv.index_select(0, symbols(x).flatten()).view(x.sizes());
   return soft + (hard - soft).detach();
+}
+
+torch::Tensor FeatureQuantizerImpl::rate_bits(const torch::Tensor& x, const torch::Tensor& cost) const {
+  const torch::Tensor lv = levels();
+  if (x.device().is_cpu()) return FusedRate::apply(x, lv, cost, softness);
+  const torch::Tensor q = cost.view({1, cost.size(0), 1, 1, cost.size(1)});
+  return (soft_assignment(x) * q).sum() / x.size(0);
 }
 
 AlphaImpl::AlphaImpl(double t) : temperature(t) { w = register_parameter("w", torch::zeros({})); }

@@ -118,8 +118,12 @@ class FeatureQuantizerImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   torch::Tensor levels() const;                       // [L], ascending
   torch::Tensor symbols(const torch::Tensor& x) const;  // int64 index of the nearest level
-  // Soft assignment probabilities [..., L] (used by the rate term).
+  // Soft assignment probabilities [..., L].
   torch::Tensor soft_assignment(const torch::Tensor& x) const;
+  // The rate term: the expected bits per image of x [B, C, H, W] under per-channel symbol costs
+  // cost [C, L] (bits), sum over the elements of sum_l soft_assignment_l * cost[c, l], over B.
+  // Differentiable in x, the levels and cost; one fused pass on the CPU.
+  torch::Tensor rate_bits(const torch::Tensor& x, const torch::Tensor& cost) const;
   torch::Tensor logits_c;
   double softness;
 };

@@ -55,41 +55,50 @@ template <typename T>
   }
 }
 
+// A block's normalised assignment probabilities p[j * kBlock + b] = softmax_j(-s (x_b - l_j)^2) and
+// mean[b] = sum_j p_j v_j for a per-level value v (the levels themselves, or the rate term's costs).
+template <typename T>
+[[gnu::always_inline]] inline void assign_block(const T* xs, int64_t m, const T* lv, int64_t n, T s, const T* v, T* p,
+                                                T* mean) {
+  T best[kBlock], sum[kBlock];
+  for (int64_t b = 0; b < m; ++b) {
+    best[b] = -s * (xs[b] - lv[0]) * (xs[b] - lv[0]);
+    sum[b] = mean[b] = T(0);
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    T* pj = p + j * kBlock;
+    for (int64_t b = 0; b < m; ++b) {
+      pj[b] = -s * (xs[b] - lv[j]) * (xs[b] - lv[j]);
+      best[b] = std::max(best[b], pj[b]);
+    }
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    T* pj = p + j * kBlock;
+    for (int64_t b = 0; b < m; ++b) {
+      pj[b] = exp_nonpositive(pj[b] - best[b]);
+      sum[b] += pj[b];
+    }
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    T* pj = p + j * kBlock;
+    for (int64_t b = 0; b < m; ++b) {
+      pj[b] /= sum[b];
+      mean[b] += pj[b] * v[j];
+    }
+  }
+}
+
 template <typename T>
 [[gnu::always_inline]] inline void backward_impl(const T* x, const T* grad, int64_t count, const T* lv, int64_t n, T s,
                                                  T* grad_x, T* grad_levels) {
-  // p[j * kBlock + b]: the block's assignment probabilities; acc: per-lane sums for grad_levels.
+  // p: the block's assignment probabilities; acc: per-lane sums for grad_levels.
   std::vector<T> p(static_cast<size_t>(n * kBlock)), acc(static_cast<size_t>(n * kBlock), T(0));
   for (int64_t i0 = 0; i0 < count; i0 += kBlock) {
     const int64_t m = std::min(kBlock, count - i0);
     const T* xs = x + i0;
     const T* gs = grad + i0;
-    T best[kBlock], sum[kBlock], soft[kBlock], dx[kBlock];
-    for (int64_t b = 0; b < m; ++b) {
-      best[b] = -s * (xs[b] - lv[0]) * (xs[b] - lv[0]);
-      sum[b] = soft[b] = dx[b] = T(0);
-    }
-    for (int64_t j = 0; j < n; ++j) {
-      T* pj = p.data() + j * kBlock;
-      for (int64_t b = 0; b < m; ++b) {
-        pj[b] = -s * (xs[b] - lv[j]) * (xs[b] - lv[j]);
-        best[b] = std::max(best[b], pj[b]);
-      }
-    }
-    for (int64_t j = 0; j < n; ++j) {
-      T* pj = p.data() + j * kBlock;
-      for (int64_t b = 0; b < m; ++b) {
-        pj[b] = exp_nonpositive(pj[b] - best[b]);
-        sum[b] += pj[b];
-      }
-    }
-    for (int64_t j = 0; j < n; ++j) {
-      T* pj = p.data() + j * kBlock;
-      for (int64_t b = 0; b < m; ++b) {
-        pj[b] /= sum[b];
-        soft[b] += pj[b] * lv[j];
-      }
-    }
+    T soft[kBlock], dx[kBlock] = {};
+    assign_block(xs, m, lv, n, s, lv, p.data(), soft);
     for (int64_t j = 0; j < n; ++j) {
       const T* pj = p.data() + j * kBlock;
       T* aj = acc.data() + j * kBlock;
@@ -107,6 +116,45 @@ template <typename T>
   }
 }
 
+template <typename T>
+[[gnu::always_inline]] inline T rate_impl(const T* x, int64_t count, const T* lv, int64_t n, T s, const T* cost,
+                                          T* grad_x, T* grad_levels, T* grad_cost) {
+  // p: the block's assignment probabilities; acc_l, acc_q: per-lane sums for grad_levels, grad_cost.
+  std::vector<T> p(static_cast<size_t>(n * kBlock)), acc_l(static_cast<size_t>(n * kBlock), T(0)),
+      acc_q(static_cast<size_t>(n * kBlock), T(0));
+  T total[kBlock] = {};
+  for (int64_t i0 = 0; i0 < count; i0 += kBlock) {
+    const int64_t m = std::min(kBlock, count - i0);
+    const T* xs = x + i0;
+    T e[kBlock], dx[kBlock] = {};
+    assign_block(xs, m, lv, n, s, cost, p.data(), e);
+    for (int64_t j = 0; j < n; ++j) {
+      const T* pj = p.data() + j * kBlock;
+      T* al = acc_l.data() + j * kBlock;
+      T* aq = acc_q.data() + j * kBlock;
+      for (int64_t b = 0; b < m; ++b) {
+        const T t = pj[b] * (cost[j] - e[b]) * 2 * s * (xs[b] - lv[j]);
+        dx[b] -= t;
+        al[b] += t;
+        aq[b] += pj[b];
+      }
+    }
+    for (int64_t b = 0; b < m; ++b) {
+      grad_x[i0 + b] = dx[b];
+      total[b] += e[b];
+    }
+  }
+  T sum = 0;
+  for (int64_t b = 0; b < kBlock; ++b) sum += total[b];
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t b = 0; b < kBlock; ++b) {
+      grad_levels[j] += acc_l[j * kBlock + b];
+      grad_cost[j] += acc_q[j * kBlock + b];
+    }
+  }
+  return sum;
+}
+
 AGILENN_VECTOR_CLONES void nearest_f32(const float* x, int64_t count, const float* lv, int64_t n, float* out) {
   nearest_impl(x, count, lv, n, out);
 }
@@ -114,6 +162,11 @@ AGILENN_VECTOR_CLONES void nearest_f32(const float* x, int64_t count, const floa
 AGILENN_VECTOR_CLONES void backward_f32(const float* x, const float* grad, int64_t count, const float* lv, int64_t n,
                                         float s, float* grad_x, float* grad_levels) {
   backward_impl(x, grad, count, lv, n, s, grad_x, grad_levels);
+}
+
+AGILENN_VECTOR_CLONES float rate_f32(const float* x, int64_t count, const float* lv, int64_t n, float s, const float* cost,
+                                     float* grad_x, float* grad_levels, float* grad_cost) {
+  return rate_impl(x, count, lv, n, s, cost, grad_x, grad_levels, grad_cost);
 }
 
 }  // namespace
@@ -138,6 +191,18 @@ template <>
 void soft_quantize_backward<double>(const double* x, const double* grad, int64_t count, const double* levels,
                                     int64_t n_levels, double softness, double* grad_x, double* grad_levels) {
   backward_impl(x, grad, count, levels, n_levels, softness, grad_x, grad_levels);
+}
+
+template <>
+float soft_rate<float>(const float* x, int64_t count, const float* levels, int64_t n_levels, float softness,
+                       const float* cost, float* grad_x, float* grad_levels, float* grad_cost) {
+  return rate_f32(x, count, levels, n_levels, softness, cost, grad_x, grad_levels, grad_cost);
+}
+
+template <>
+double soft_rate<double>(const double* x, int64_t count, const double* levels, int64_t n_levels, double softness,
+                         const double* cost, double* grad_x, double* grad_levels, double* grad_cost) {
+  return rate_impl(x, count, levels, n_levels, softness, cost, grad_x, grad_levels, grad_cost);
 }
 
 }  // namespace agilenn::train

@@ -64,6 +64,7 @@ struct TrainConfig {
   double lr = 0.1;            // the AgileNN stage; its prediction loss is weighted by lambda
   double reference_lr = 0.1;
   double plain_lr = 0.1;
+  double reference_adapt_lr = 0.01;  // the reference body's constant rate while it adapts in the AgileNN stage
   double momentum = 0.9;
   double weight_decay = 5e-4;
   int reference_epochs = 30;

@@ -201,11 +201,8 @@ class RateModelImpl : public torch::nn::Module {
   RateModelImpl(int64_t channels, int64_t levels) {
     logits = register_parameter("logits", torch::zeros({channels, levels}));
   }
-  // soft: [B, C, H, W, L] -> mean bits per image.
-  torch::Tensor bits(const torch::Tensor& soft) const {
-    const torch::Tensor log2p = torch::log_softmax(logits, 1) / std::log(2.0);
-    return -(soft * log2p.view({1, logits.size(0), 1, 1, logits.size(1)})).sum({1, 2, 3, 4}).mean();
-  }
+  // [C, L]: each symbol's cost in bits, -log2 of its probability.
+  torch::Tensor cost() const { return torch::log_softmax(logits, 1) / -std::log(2.0); }
   torch::Tensor logits;
 };
 TORCH_MODULE(RateModel);
@@ -655,7 +652,7 @@ struct AgileModel {
       for (const auto& p : rate->parameters()) params.push_back(p);
     }
     opt = std::make_unique<torch::optim::SGD>(make_sgd(params, c, c.lr));
-    ref_opt = std::make_unique<torch::optim::SGD>(make_sgd(body->parameters(), c, c.reference_lr * 0.1));
+    ref_opt = std::make_unique<torch::optim::SGD>(make_sgd(body->parameters(), c, c.reference_adapt_lr));
   }
 
   std::vector<std::pair<std::string, torch::nn::Module*>> modules() {
@@ -677,7 +674,7 @@ struct AgileModel {
     if (c.local_weight > 0) loss = loss + c.local_weight * F::cross_entropy(out.local, y);
     double rate_bits = 0;
     if (c.rate_weight > 0) {
-      const torch::Tensor bits = rate->bits(net->quantizer->soft_assignment(out.features.narrow(1, c.k, c.extractor_out - c.k)));
+      const torch::Tensor bits = net->quantizer->rate_bits(out.features.narrow(1, c.k, c.extractor_out - c.k), rate->cost());
       loss = loss + c.rate_weight * bits;
       rate_bits = bits.item<double>();
     }

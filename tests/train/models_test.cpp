@@ -128,6 +128,38 @@ TEST(Models, FusedQuantizerGradientsEqualTheSoftAssignmentForm) {
   EXPECT_GT(fused_gl.abs().sum().item<double>(), 0.0);
 }
 
+TEST(Models, FusedRateEqualsTheSoftAssignmentForm) {
+  // The CPU rate term is one fused pass; its value and gradients (x, the levels' parameters, the
+  // costs) must equal the composite sum(soft_assignment * cost) / B (the CUDA path).
+  torch::manual_seed(6);
+  FeatureQuantizer q(QuantizerOptions{8, 10.0});
+  q->to(torch::kDouble);
+  const torch::Tensor x0 = torch::rand({3, 4, 5, 6}, torch::kDouble).mul(6.4).sub(0.2);
+  const torch::Tensor logits0 = torch::randn({4, 8}, torch::kDouble);
+
+  torch::Tensor x = x0.clone().requires_grad_(true);
+  torch::Tensor logits = logits0.clone().requires_grad_(true);
+  const torch::Tensor fused = q->rate_bits(x, torch::log_softmax(logits, 1) / -std::log(2.0));
+  (fused * 1.7).backward();
+  const torch::Tensor fused_gx = x.grad().clone(), fused_gq = logits.grad().clone();
+  const torch::Tensor fused_gl = q->logits_c.grad().clone();
+
+  q->zero_grad();
+  torch::Tensor xr = x0.clone().requires_grad_(true);
+  torch::Tensor logits_r = logits0.clone().requires_grad_(true);
+  const torch::Tensor cost = (torch::log_softmax(logits_r, 1) / -std::log(2.0)).view({1, 4, 1, 1, 8});
+  const torch::Tensor composite = (q->soft_assignment(xr) * cost).sum() / 3;
+  (composite * 1.7).backward();
+
+  EXPECT_GT(fused.item<double>(), 0.0);
+  EXPECT_TRUE(torch::allclose(fused, composite, 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(fused_gx, xr.grad(), 1e-9, 1e-12));
+  EXPECT_TRUE(torch::allclose(fused_gq, logits_r.grad(), 1e-9, 1e-12));
+  EXPECT_TRUE(torch::allclose(fused_gl, q->logits_c.grad(), 1e-9, 1e-12));
+  EXPECT_GT(fused_gl.abs().sum().item<double>(), 0.0);
+  EXPECT_GT(fused_gq.abs().sum().item<double>(), 0.0);
+}
+
 TEST(Models, AgileNetMixesWithAlpha) {
   torch::manual_seed(2);
   AgileOptions o;

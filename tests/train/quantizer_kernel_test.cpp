@@ -77,6 +77,57 @@ void check_backward(double tolerance) {
 TEST(QuantizerKernel, BackwardMatchesTheFormulasInFloat) { check_backward<float>(2e-6); }
 TEST(QuantizerKernel, BackwardMatchesTheFormulasInDouble) { check_backward<double>(1e-12); }
 
+// The rate term one element at a time in long double, with per-level costs q.
+struct RateReference {
+  long double value = 0;
+  std::vector<long double> grad_x, grad_levels, grad_cost;
+};
+
+RateReference rate_reference(const std::vector<double>& x, const std::vector<double>& lv, const std::vector<double>& q,
+                             double s) {
+  const size_t n = lv.size();
+  RateReference r{0, std::vector<long double>(x.size()), std::vector<long double>(n, 0.0L), std::vector<long double>(n, 0.0L)};
+  for (size_t i = 0; i < x.size(); ++i) {
+    std::vector<long double> p(n);
+    long double sum = 0, e = 0;
+    for (size_t j = 0; j < n; ++j) sum += p[j] = std::exp(-s * static_cast<long double>(x[i] - lv[j]) * (x[i] - lv[j]));
+    for (size_t j = 0; j < n; ++j) e += (p[j] /= sum) * q[j];
+    r.value += e;
+    for (size_t j = 0; j < n; ++j) {
+      const long double t = p[j] * (q[j] - e) * 2 * s * (x[i] - lv[j]);
+      r.grad_x[i] -= t;
+      r.grad_levels[j] += t;
+      r.grad_cost[j] += p[j];
+    }
+  }
+  return r;
+}
+
+template <typename T>
+void check_rate(double tolerance) {
+  const Case c;
+  const std::vector<double> cost = {0.1, 2.5, 4.0, 5.5, 7.0, 8.5, 9.0, 11.0};  // bits: level 0 the likeliest
+  const RateReference want = rate_reference(c.x, c.levels, cost, c.softness);
+  const std::vector<T> x = as<T>(c.x), lv = as<T>(c.levels), q = as<T>(cost);
+  std::vector<T> gx(x.size()), gl(lv.size(), T(1)), gq(lv.size(), T(2));  // grad_levels and grad_cost are added to
+  const T value = soft_rate<T>(x.data(), static_cast<int64_t>(x.size()), lv.data(), static_cast<int64_t>(lv.size()),
+                               static_cast<T>(c.softness), q.data(), gx.data(), gl.data(), gq.data());
+  EXPECT_NEAR(value, static_cast<double>(want.value), tolerance * static_cast<double>(want.value));
+  long double scale = 0;
+  for (long double v : want.grad_x) scale = std::max(scale, std::fabs(v));
+  ASSERT_GT(scale, 1.0L);
+  for (size_t i = 0; i < x.size(); ++i) {
+    ASSERT_NEAR(gx[i], static_cast<double>(want.grad_x[i]), tolerance * static_cast<double>(scale)) << "element " << i;
+  }
+  for (size_t j = 0; j < lv.size(); ++j) {
+    EXPECT_NEAR(gl[j] - T(1), static_cast<double>(want.grad_levels[j]), tolerance * x.size() * 10) << "level " << j;
+    EXPECT_NEAR(gq[j] - T(2), static_cast<double>(want.grad_cost[j]), tolerance * x.size()) << "level " << j;
+  }
+}
+
+TEST(QuantizerKernel, RateMatchesTheFormulasInFloat) { check_rate<float>(2e-6); }
+TEST(QuantizerKernel, RateMatchesTheFormulasInDouble) { check_rate<double>(1e-12); }
+
 template <typename T>
 void check_nearest() {
   const Case c;
