@@ -180,7 +180,8 @@ __attribute__((noinline)) agn_status encode_row(const Channel& ch, const uint8_t
       const unsigned vq = q >= 0 ? agn_symbol_at(row, (unsigned)q) : 0;
       if (v >= levels) return AGN_ERR_RANGE;
       if (levels > 2) {
-        const unsigned u = up != nullptr ? agn_symbol_at(up, (unsigned)p) : 0;
+        const unsigned off = (unsigned)p - up_base;
+        const unsigned u = (off < 32 && ((up_bits >> off) & 1u) == 0) || up == nullptr ? 0 : agn_symbol_at(up, (unsigned)p);
         const unsigned ctx = kUpContext[u] + (q == p - 1 ? kLeftContext[vq] : 0);
         const uint8_t* table = ch.value_start + ch.value_map[ctx] * levels;
         if (!e->put(table, v - 1)) return AGN_ERR_NO_SPACE;
@@ -218,26 +219,28 @@ agn_status encode_channel(const agn_rans_model* m, unsigned channel, const uint8
   ch.value_start = m->value_start;
   const unsigned row_bytes = ch.row_bytes, last_seg = ch.last_base / 32;
   Encoder enc = *state;
-  agn_status status = AGN_OK;
   const uint8_t* row = plane + (m->height - 1u) * row_bytes;
   uint32_t rest = segment_bits(row, last_seg, row_bytes);
-  for (unsigned y = m->height; y-- > 0; row -= row_bytes) {
-    const uint8_t* up = y > 0 ? row - row_bytes : nullptr;
-    const uint32_t up_bits = up != nullptr ? segment_bits(up, last_seg, row_bytes) : 0;
+  // The events of `row`, given the row above (null for the first) and its last segment's bits.
+  const auto encode = [&](const uint8_t* up, uint32_t up_bits) -> agn_status {
     if (rest == 0 && last_seg == 0) {
       const unsigned d = (unsigned)__builtin_ctz(up_bits | (1u << kLookahead));
-      if (!enc.put(ch.run_table[2 * d], AGN_RANS_RUN_END)) {
-        status = AGN_ERR_NO_SPACE;
-        break;
-      }
-    } else {
-      Encoder row_enc = enc;
-      status = encode_row(ch, row, up, rest, up_bits, &row_enc);
-      enc = row_enc;
-      if (status != AGN_OK) break;
+      return enc.put(ch.run_table[2 * d], AGN_RANS_RUN_END) ? AGN_OK : AGN_ERR_NO_SPACE;
     }
+    Encoder row_enc = enc;
+    const agn_status st = encode_row(ch, row, up, rest, up_bits, &row_enc);
+    enc = row_enc;
+    return st;
+  };
+  agn_status status = AGN_OK;
+  for (unsigned y = m->height - 1u; y > 0 && status == AGN_OK; --y) {
+    const uint8_t* up = row - row_bytes;
+    const uint32_t up_bits = segment_bits(up, last_seg, row_bytes);
+    status = encode(up, up_bits);
     rest = up_bits;
+    row = up;
   }
+  if (status == AGN_OK) status = encode(nullptr, 0);
   *state = enc;
   return status;
 }
