@@ -40,30 +40,6 @@ inline unsigned up_distance(const uint8_t* up, unsigned x0, unsigned width) {
   return kLookahead;
 }
 
-// The same for a symbol map row (symbol_map.h; the encoder's input, x0 < width): the 8 symbols
-// from x0 are one little-endian word of nibbles (from an odd x0, shifted down a nibble with the
-// fifth byte's low nibble on top). Near the row's end, the row's last word shifted down to x0:
-// the columns past the end are zeros shifted in or the zero pad nibble.
-inline unsigned map_up_distance(const uint8_t* up, unsigned x0, unsigned width) {
-  if (up == nullptr) return kLookahead;
-  const uint8_t* p = up + (x0 >> 1);
-  uint32_t w;
-  if (x0 + kLookahead <= width) {
-    w = agn_load_u32le(p);
-    if (x0 & 1u) w = (w >> 4) | ((uint32_t)p[4] << 28);
-  } else {
-    const unsigned row_bytes = (width + 1) / 2;
-    if (row_bytes < 4) {
-      for (unsigned i = 0; x0 + i < width; ++i) {
-        if (agn_symbol_at(up, x0 + i) != 0) return i;
-      }
-      return kLookahead;
-    }
-    w = agn_load_u32le(up + row_bytes - 4) >> (4 * (x0 + kLookahead - 2 * row_bytes));
-  }
-  return w != 0 ? (unsigned)__builtin_ctz(w) >> 2 : kLookahead;
-}
-
 // Run context of a run starting at column x0 of a row of bytes (rans.h).
 inline unsigned run_context(const uint8_t* row, const uint8_t* up, unsigned x0, unsigned width) {
   return 2 * up_distance(up, x0, width) + (x0 > 0 && row[x0 - 1] != 0);
@@ -72,26 +48,46 @@ inline unsigned run_context(const uint8_t* row, const uint8_t* up, unsigned x0, 
 // Value context from the symbols above (u) and to the left (l) of a value (rans.h).
 inline unsigned value_context(unsigned u, unsigned l) { return 4 * (u < 3 ? u : 3) + (l < 3 ? l : 3); }
 
-// Index of the last nonzero symbol in columns [0, p) of a symbol map row, or -1. Skips zeros
-// 16 symbols (8 bytes) at a time, then 2 (a byte) at a time.
-inline int prev_nonzero(const uint8_t* row, int p) {
-  if ((p & 1) != 0) {  // column p - 1 shares its byte with column p
-    if ((row[p >> 1] & 0xFu) != 0) return p - 1;
-    --p;
-  }
-  while (p >= 16) {
-    const uint32_t a = agn_load_u32le(row + (p >> 1) - 8), b = agn_load_u32le(row + (p >> 1) - 4);
-    if (b != 0) return p - 8 + ((31 - __builtin_clz(b)) >> 2);
-    if (a != 0) return p - 16 + ((31 - __builtin_clz(a)) >> 2);
-    p -= 16;
-  }
-  while (p > 0) {
-    const unsigned byte = row[(p >> 1) - 1];
-    if (byte != 0) return (byte & 0xF0u) != 0 ? p - 1 : p - 2;
-    p -= 2;
-  }
-  return -1;
+// The encoder's view of symbol map rows (symbol_map.h): one bit per column, set where the symbol
+// is nonzero, 32 columns (16 bytes, a "segment") per word; columns past the row's end are 0.
+
+// Bit i = (nibble i of w != 0), for the 8 symbols of a little-endian word of nibbles.
+inline uint32_t nonzero_bits8(uint32_t w) {
+  uint32_t t = w | (w >> 2);
+  t = (t | (t >> 1)) & 0x11111111u;  // symbol i at bit 4i
+  t = (t | (t >> 3)) & 0x03030303u;  // symbols 2k, 2k+1 at bits 8k, 8k+1
+  t = (t | (t >> 6)) & 0x000F000Fu;  // symbols 4k .. 4k+3 at bits 16k .. 16k+3
+  return (t | (t >> 12)) & 0xFFu;
 }
+
+// Nonzero bits of 32 symbols (four words of nibbles) and of a row's last segment when it is
+// shorter (n < 16 bytes): out of line, only for segments that have a nonzero.
+__attribute__((noinline)) uint32_t nonzero_bits32(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3) {
+  return nonzero_bits8(w0) | (nonzero_bits8(w1) << 8) | (nonzero_bits8(w2) << 16) |
+         (nonzero_bits8(w3) << 24);
+}
+__attribute__((noinline)) uint32_t short_segment_bits(const uint8_t* b, unsigned n) {
+  uint32_t bits = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    bits |= (uint32_t)((b[i] & 0xFu) != 0) << (2 * i);
+    bits |= (uint32_t)((b[i] >> 4) != 0) << (2 * i + 1);
+  }
+  return bits;
+}
+
+// Nonzero bits of segment s (columns 32s .. 32s+31) of a row of `row_bytes` bytes (> 16s).
+inline uint32_t segment_bits(const uint8_t* row, unsigned s, unsigned row_bytes) {
+  const uint8_t* b = row + 16 * s;
+  const unsigned n = row_bytes - 16 * s;
+  if (n < 16) return short_segment_bits(b, n);
+  const uint32_t w0 = agn_load_u32le(b), w1 = agn_load_u32le(b + 4);
+  const uint32_t w2 = agn_load_u32le(b + 8), w3 = agn_load_u32le(b + 12);
+  return (w0 | w1 | w2 | w3) == 0 ? 0 : nonzero_bits32(w0, w1, w2, w3);
+}
+
+// value_context(u, l) = kUpContext[u] + kLeftContext[l] for symbols u, l < 16.
+constexpr uint8_t kUpContext[16] = {0, 4, 8, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12};
+constexpr uint8_t kLeftContext[16] = {0, 1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
 
 // Encoder: state and output position, bytes go downwards and never below `lo`.
 struct Encoder {
@@ -99,11 +95,11 @@ struct Encoder {
   uint8_t* p;
   uint8_t* lo;
   // Encodes symbol s of the table `start` (rans.h layout). False when the output is full.
+  // x < 2^31 and f >= 1, so one byte out brings x below 2^23 <= f * 2^23: at most one byte.
   inline bool put(const uint8_t* start, unsigned s) {
     const uint32_t c = start[s];
     const uint32_t f = (uint8_t)(start[s + 1] - c);
-    const uint32_t x_max = f << 23;
-    while (x >= x_max) {
+    if (x >= (f << 23)) {
       if (p == lo) return false;
       *--p = (uint8_t)x;
       x >>= 8;
@@ -113,55 +109,138 @@ struct Encoder {
   }
 };
 
-// Encodes one channel's events last to first (the reverse of the order in rans.h), row by row
-// from the last; `plane` is the channel's rows of the symbol map. A function of its own so that the compiler keeps the loop's variables in
-// registers: it is the device's hot loop.
-__attribute__((noinline)) agn_status encode_channel(const agn_rans_model* m, unsigned channel,
-                                                    const uint8_t* plane, Encoder* state) {
+// A channel's constants for encoding its rows: each run context's table (rans.h layout), looked
+// up once per channel.
+struct Channel {
+  const uint8_t* run_table[AGN_RANS_RUN_CONTEXTS];
+  const uint8_t* value_map;  // the channel's
+  const uint8_t* value_start;
+  unsigned width, row_bytes, last_base, levels;
+};
+
+// Encodes the events of one row (rans.h) last to first; `rest` and `up_bits` are the nonzero bits
+// of the last segment (from column last_base) of the row and of the row above (0 for the first
+// row, up = null).
+//
+// Going backwards, a row's nonzero columns come out highest first: `rest` holds the nonzero bits
+// of the segment from column `base` not yet taken, and taking the highest is a CLZ. The run
+// contexts look at the row above from x0, and x0 only decreases along a row, so the row above's
+// bits are kept for the segment from x0's (`up_bits`, from column `up_base`) and the one after
+// (`up_next`), slid down as x0 goes. The contexts' left neighbours are known going backwards: a
+// run that starts right after a value (x0 = q + 1 > 0) has a nonzero on its left, an escape or
+// END after an escape a zero, and a value's left neighbour is the previous value when they touch
+// (q = p - 1).
+__attribute__((noinline)) agn_status encode_row(const Channel& ch, const uint8_t* row, const uint8_t* up,
+                                                uint32_t rest, uint32_t up_bits, Encoder* state) {
   Encoder enc = *state;  // a local copy stays in registers (byte stores may alias *state)
   const agn_status status = [&]() -> agn_status {
     Encoder* const e = &enc;
-    const unsigned width = m->width;
-    const size_t row_bytes = agn_symbol_row_bytes(width);
-    const unsigned levels = m->levels;
-    const uint8_t* run_map = m->run_map + channel * AGN_RANS_RUN_CONTEXTS;
-    const uint8_t* value_map = m->value_map + channel * AGN_RANS_VALUE_CONTEXTS;
-    const uint8_t* run_start = m->run_start;
-    const uint8_t* value_start = m->value_start;
-    for (unsigned y = m->height; y-- > 0;) {
-      const uint8_t* row = plane + y * row_bytes;
-      const uint8_t* up = y > 0 ? row - row_bytes : nullptr;
-      // Going backwards, the contexts' left neighbours are known: a run that starts right after
-      // a value (x0 = q + 1 > 0) has a nonzero on its left, an escape or END after an escape has
-      // a zero, and a value's left neighbour is the previous value when they touch (q = p - 1).
-      int p = prev_nonzero(row, (int)width);
-      unsigned v = p >= 0 ? agn_symbol_at(row, (unsigned)p) : 0;
-      if (p + 1 < (int)width) {
-        if (!e->put(run_start + run_map[2 * map_up_distance(up, (unsigned)(p + 1), width) + (p >= 0)] * kRunTableBytes, AGN_RANS_RUN_END)) return AGN_ERR_NO_SPACE;
+    const unsigned width = ch.width, row_bytes = ch.row_bytes, levels = ch.levels;
+    unsigned base = ch.last_base, up_base = ch.last_base;
+    uint32_t up_next = 0;
+    // The next nonzero column going backwards, or -1.
+    const auto take = [&]() -> int {
+      while (rest == 0) {
+        if (base == 0) return -1;
+        base -= 32;
+        rest = segment_bits(row, base / 32, row_bytes);
       }
-      while (p >= 0) {
-        const int q = prev_nonzero(row, p);
-        const unsigned vq = q >= 0 ? agn_symbol_at(row, (unsigned)q) : 0;
-        if (v >= levels) return AGN_ERR_RANGE;
-        if (levels > 2) {
-          const unsigned u = up != nullptr ? agn_symbol_at(up, (unsigned)p) : 0;
-          const uint8_t* table = value_start + value_map[value_context(u, q == p - 1 ? vq : 0)] * levels;
-          if (!e->put(table, v - 1)) return AGN_ERR_NO_SPACE;
+      const unsigned bit = 31u - (unsigned)__builtin_clz(rest);
+      rest ^= 1u << bit;
+      return (int)(base + bit);
+    };
+    int p = take();
+    unsigned v = p >= 0 ? agn_symbol_at(row, (unsigned)p) : 0;
+    // The run events before column p and after the value before it (from column start), last
+    // first: the END (x0 = start = the last nonzero + 1, if inside the row), or the run symbol and
+    // the escapes before it.
+    unsigned start = (unsigned)(p + 1), x0 = start, symbol = AGN_RANS_RUN_END;
+    // The column whose run event has a nonzero on its left: start if start > 0, else none.
+    unsigned after_value = p >= 0 ? start : ~0u;
+    bool run = start < width;
+    for (;;) {
+      while (run) {
+        unsigned shift = x0 - up_base;
+        while (shift >= 32) {  // x0 < up_base: slide down a segment
+          up_base -= 32;
+          shift += 32;
+          up_next = up_bits;
+          up_bits = up != nullptr ? segment_bits(up, up_base / 32, row_bytes) : 0;
         }
-        const unsigned start = (unsigned)(q + 1);
-        unsigned x0 = start;  // where the last run symbol starts: after the escapes
-        while ((unsigned)p - x0 >= AGN_RANS_RUN_ESCAPE) x0 += AGN_RANS_RUN_ESCAPE;
-        if (!e->put(run_start + run_map[2 * map_up_distance(up, x0, width) + (x0 == start && start > 0)] * kRunTableBytes, (unsigned)p - x0)) return AGN_ERR_NO_SPACE;
-        while (x0 > start) {
-          x0 -= AGN_RANS_RUN_ESCAPE;
-          if (!e->put(run_start + run_map[2 * map_up_distance(up, x0, width) + (x0 == start && start > 0)] * kRunTableBytes, AGN_RANS_RUN_ESCAPE)) return AGN_ERR_NO_SPACE;
-        }
-        p = q;
-        v = vq;
+        uint32_t ahead = up_bits >> shift;
+        if (shift > 32 - kLookahead) ahead |= (up_next << 1) << (31 - shift);
+        const unsigned d = (unsigned)__builtin_ctz(ahead | (1u << kLookahead));
+        if (!e->put(ch.run_table[2 * d + (x0 == after_value)], symbol)) return AGN_ERR_NO_SPACE;
+        run = x0 != start;
+        x0 -= AGN_RANS_RUN_ESCAPE;
+        symbol = AGN_RANS_RUN_ESCAPE;
       }
+      if (p < 0) return AGN_OK;
+      const int q = take();
+      const unsigned vq = q >= 0 ? agn_symbol_at(row, (unsigned)q) : 0;
+      if (v >= levels) return AGN_ERR_RANGE;
+      if (levels > 2) {
+        const unsigned off = (unsigned)p - up_base;
+        const unsigned u = (off < 32 && ((up_bits >> off) & 1u) == 0) || up == nullptr ? 0 : agn_symbol_at(up, (unsigned)p);
+        const unsigned ctx = kUpContext[u] + (q == p - 1 ? kLeftContext[vq] : 0);
+        const uint8_t* table = ch.value_start + ch.value_map[ctx] * levels;
+        if (!e->put(table, v - 1)) return AGN_ERR_NO_SPACE;
+      }
+      start = (unsigned)(q + 1);
+      after_value = q >= 0 ? start : ~0u;
+      x0 = start;  // where the last run symbol starts: after the escapes
+      while ((unsigned)p - x0 >= AGN_RANS_RUN_ESCAPE) x0 += AGN_RANS_RUN_ESCAPE;
+      symbol = (unsigned)p - x0;
+      run = true;
+      p = q;
+      v = vq;
     }
-    return AGN_OK;
   }();
+  *state = enc;
+  return status;
+}
+
+// Encodes one channel's events last to first (the reverse of the order in rans.h), row by row
+// from the last; `plane` is the channel's rows of the symbol map. Most rows of a real map are
+// zero (about 5 in 6 on the quick-preset models): a row of one segment with no nonzero is one
+// END at x0 = 0, coded here; other rows go to encode_row. The row above is the next row to
+// encode: its last segment's bits are carried over.
+agn_status encode_channel(const agn_rans_model* m, unsigned channel, const uint8_t* plane,
+                          Encoder* state) {
+  Channel ch;
+  ch.width = m->width;
+  ch.row_bytes = (unsigned)agn_symbol_row_bytes(m->width);
+  ch.last_base = (m->width - 1u) / 32 * 32;
+  ch.levels = m->levels;
+  for (unsigned k = 0; k < AGN_RANS_RUN_CONTEXTS; ++k) {
+    ch.run_table[k] = m->run_start + m->run_map[channel * AGN_RANS_RUN_CONTEXTS + k] * kRunTableBytes;
+  }
+  ch.value_map = m->value_map + channel * AGN_RANS_VALUE_CONTEXTS;
+  ch.value_start = m->value_start;
+  const unsigned row_bytes = ch.row_bytes, last_seg = ch.last_base / 32;
+  Encoder enc = *state;
+  const uint8_t* row = plane + (m->height - 1u) * row_bytes;
+  uint32_t rest = segment_bits(row, last_seg, row_bytes);
+  // The events of `row`, given the row above (null for the first) and its last segment's bits.
+  const auto encode = [&](const uint8_t* up, uint32_t up_bits) -> agn_status {
+    if (rest == 0 && last_seg == 0) {
+      const unsigned d = (unsigned)__builtin_ctz(up_bits | (1u << kLookahead));
+      return enc.put(ch.run_table[2 * d], AGN_RANS_RUN_END) ? AGN_OK : AGN_ERR_NO_SPACE;
+    }
+    Encoder row_enc = enc;
+    const agn_status st = encode_row(ch, row, up, rest, up_bits, &row_enc);
+    enc = row_enc;
+    return st;
+  };
+  agn_status status = AGN_OK;
+  for (unsigned y = m->height - 1u; y > 0 && status == AGN_OK; --y) {
+    const uint8_t* up = row - row_bytes;
+    const uint32_t up_bits = segment_bits(up, last_seg, row_bytes);
+    status = encode(up, up_bits);
+    rest = up_bits;
+    row = up;
+  }
+  if (status == AGN_OK) status = encode(nullptr, 0);
   *state = enc;
   return status;
 }

@@ -114,7 +114,10 @@ TEST(Rans, QuantizedFrequenciesAreValid) {
 }
 
 TEST(Rans, RoundTripsEveryKindOfInput) {
-  const Shape shapes[] = {{8, 19, 32, 32}, {2, 3, 5, 7}, {16, 2, 4, 40}, {3, 1, 1, 1}, {8, 2, 3, 1}, {5, 1, 2, 29}};
+  // Widths of one, two and four 32-column segments of the encoder (rans.cpp), whole or with a
+  // shorter last one.
+  const Shape shapes[] = {{8, 19, 32, 32}, {2, 3, 5, 7},  {16, 2, 4, 40}, {3, 1, 1, 1},
+                          {8, 2, 3, 1},    {5, 1, 2, 29}, {4, 2, 3, 64},  {8, 2, 4, 100}};
   uint32_t seed = 1;
   for (const Shape& s : shapes) {
     std::vector<Bytes> inputs;
