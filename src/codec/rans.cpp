@@ -200,11 +200,66 @@ __attribute__((noinline)) agn_status encode_row(const Channel& ch, const uint8_t
   return status;
 }
 
+// encode_row for rows of one segment (width <= 32, CIFAR-10's maps) with a nonzero (`rest` !=
+// 0; up_bits is 0 where up is null). No segments to slide (the bases are 0, the next segment's
+// bits 0) and at most two escapes per run: fewer values are live, so GCC keeps the state, the
+// output pointer and the row's values in registers (it spilled them in encode_row).
+__attribute__((noinline)) agn_status encode_row1(const Channel& ch, const uint8_t* row, const uint8_t* up,
+                                                 uint32_t rest, uint32_t up_bits, Encoder* state) {
+  Encoder enc = *state;  // a local copy stays in registers (byte stores may alias *state)
+  const unsigned levels = ch.levels;
+  const agn_status status = [&]() -> agn_status {
+    int p = 31 - __builtin_clz(rest);
+    rest ^= 1u << p;
+    unsigned v = agn_symbol_at(row, (unsigned)p);
+    // The run events before column p and after the value before it (from column start), last
+    // first, as in encode_row.
+    unsigned start = (unsigned)p + 1, x0 = start, symbol = AGN_RANS_RUN_END;
+    bool after_value = true, run = start < ch.width;
+    for (;;) {
+      while (run) {
+        const unsigned d = (unsigned)__builtin_ctz((up_bits >> x0) | (1u << kLookahead));
+        if (!enc.put(ch.run_table[2 * d + (after_value && x0 == start)], symbol)) return AGN_ERR_NO_SPACE;
+        run = x0 != start;
+        x0 -= AGN_RANS_RUN_ESCAPE;
+        symbol = AGN_RANS_RUN_ESCAPE;
+      }
+      if (p < 0) return AGN_OK;
+      int q = -1;
+      unsigned vq = 0;
+      if (rest != 0) {
+        q = 31 - __builtin_clz(rest);
+        rest ^= 1u << q;
+        vq = agn_symbol_at(row, (unsigned)q);
+      }
+      if (v >= levels) return AGN_ERR_RANGE;
+      if (levels > 2) {
+        const unsigned u = ((up_bits >> p) & 1u) != 0 ? agn_symbol_at(up, (unsigned)p) : 0u;
+        const unsigned ctx = kUpContext[u] + (q == p - 1 ? kLeftContext[vq] : 0);
+        if (!enc.put(ch.value_start + ch.value_map[ctx] * levels, v - 1)) return AGN_ERR_NO_SPACE;
+      }
+      start = (unsigned)(q + 1);
+      after_value = q >= 0;
+      x0 = start;
+      symbol = (unsigned)p - start;
+      while (symbol >= AGN_RANS_RUN_ESCAPE) {
+        symbol -= AGN_RANS_RUN_ESCAPE;
+        x0 += AGN_RANS_RUN_ESCAPE;
+      }
+      run = true;
+      p = q;
+      v = vq;
+    }
+  }();
+  *state = enc;
+  return status;
+}
+
 // Encodes one channel's events last to first (the reverse of the order in rans.h), row by row
 // from the last; `plane` is the channel's rows of the symbol map. Most rows of a real map are
 // zero (about 5 in 6 on the quick-preset models): a row of one segment with no nonzero is one
-// END at x0 = 0, coded here; other rows go to encode_row. The row above is the next row to
-// encode: its last segment's bits are carried over.
+// END at x0 = 0, coded here; other rows go to encode_row1 (one segment) or encode_row. The row
+// above is the next row to encode: its last segment's bits are carried over.
 agn_status encode_channel(const agn_rans_model* m, unsigned channel, const uint8_t* plane,
                           Encoder* state) {
   Channel ch;
@@ -228,7 +283,8 @@ agn_status encode_channel(const agn_rans_model* m, unsigned channel, const uint8
       return enc.put(ch.run_table[2 * d], AGN_RANS_RUN_END) ? AGN_OK : AGN_ERR_NO_SPACE;
     }
     Encoder row_enc = enc;
-    const agn_status st = encode_row(ch, row, up, rest, up_bits, &row_enc);
+    const agn_status st = last_seg == 0 ? encode_row1(ch, row, up, rest, up_bits, &row_enc)
+                                        : encode_row(ch, row, up, rest, up_bits, &row_enc);
     enc = row_enc;
     return st;
   };
