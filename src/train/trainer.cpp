@@ -476,7 +476,14 @@ double run_stage(const StageSpec& s, const TrainConfig& c, const RunData& d, con
       const size_t* idx = order.data() + b * batch;
       const torch::Tensor x = make_images(d.train_set, idx, static_cast<size_t>(batch), d, &aug, c.augment_pad).to(device);
       const torch::Tensor y = make_labels(d.train_set, idx, static_cast<size_t>(batch)).to(device);
-      for (const auto& [k, v] : s.step(x, y, s.schedule.progress(counters.step, elapsed), counters.step)) sums[k] += v;
+      const std::map<std::string, double> step = s.step(x, y, s.schedule.progress(counters.step, elapsed), counters.step);
+      if (const auto loss = step.find("train_loss"); loss != step.end() && !std::isfinite(loss->second)) {
+        throw std::runtime_error(s.name + " stage: the training loss is not finite at step " + std::to_string(counters.step) +
+                                 " (epoch " + std::to_string(counters.epoch + 1) +
+                                 "); the run folder keeps the last epoch's checkpoint. Lower the learning rates "
+                                 "(--lr, --reference-lr, --reference-adapt-lr, --plain-lr) and train again");
+      }
+      for (const auto& [k, v] : step) sums[k] += v;
       ++counters.step;
       seen += batch;
       bar.add(static_cast<uint64_t>(batch));

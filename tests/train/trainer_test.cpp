@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "host/file_io.h"
 #include "support/error_message.h"
@@ -121,6 +122,16 @@ TEST(Trainer, XaiEveryNKeepsTheXaiFiguresPerXaiSample) {
   }
   c.xai_every = 0;
   EXPECT_THAT(testing::error_message([&] { run_train(c); }), HasSubstr("--xai-every must be at least 1"));
+}
+
+TEST(Trainer, ANonFiniteLossStopsTheStageWithAClearError) {
+  if (!cifar_available()) GTEST_SKIP() << "CIFAR-10 archive not present";
+  testing::TempDir dir;
+  TrainConfig c = smoke(dir.path());
+  c.stage = "reference";
+  c.reference_lr = std::numeric_limits<double>::infinity();  // the first step makes every weight inf or NaN
+  EXPECT_THAT(testing::error_message([&] { run_train(c); }),
+              HasSubstr("reference stage: the training loss is not finite at step 1 (epoch 1)"));
 }
 
 TEST(Trainer, MissingCorruptOrMismatchedCheckpointsAreClearErrors) {
