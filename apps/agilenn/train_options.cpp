@@ -102,6 +102,12 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   bind_option(cmd, a, "--plain-lr", &TrainConfig::plain_lr, "Plain stage learning rate");
   bind_option(cmd, a, "--reference-adapt-lr", &TrainConfig::reference_adapt_lr,
               "Constant learning rate of the reference body while it adapts to the current features (AgileNN stage)");
+  bind_option(cmd, a, "--reference-adapt-samples", &TrainConfig::reference_adapt_samples,
+              "Images of each XAI step's batch the reference adapts on (0 = the XAI samples)");
+  bind_option(cmd, a, "--reference-bn-momentum", &TrainConfig::reference_bn_momentum,
+              "Momentum of the reference body's batch-norm running statistics while it adapts (AgileNN stage)");
+  bind_option(cmd, a, "--bn-recal-batches", &TrainConfig::bn_recal_batches,
+              "Recompute every batch norm's statistics over this many training batches before each validation (0 = off)");
   bind_option(cmd, a, "--momentum", &TrainConfig::momentum, "SGD momentum");
   bind_option(cmd, a, "--weight-decay", &TrainConfig::weight_decay, "Weight decay");
   bind_option(cmd, a, "--reference-epochs", &TrainConfig::reference_epochs, "Reference stage epochs (a cap when budgeted)");

@@ -70,9 +70,9 @@ void fold_sequential(const torch::nn::Sequential& seq, FoldedNet& net, FoldedBlo
       const auto& o = conv->options;
       const auto kernel = (*o.kernel_size())[0];
       if ((*o.kernel_size())[1] != kernel || (*o.stride())[0] != (*o.stride())[1] || (*o.dilation())[0] != 1 ||
-          (*o.dilation())[1] != 1 || !c10::holds_alternative<torch::ExpandingArray<2>>(o.padding()) ||
-          (*c10::get<torch::ExpandingArray<2>>(o.padding()))[0] != kernel / 2 ||
-          (*c10::get<torch::ExpandingArray<2>>(o.padding()))[1] != kernel / 2) {
+          (*o.dilation())[1] != 1 || !holds_alternative<torch::ExpandingArray<2>>(o.padding()) ||
+          (*get<torch::ExpandingArray<2>>(o.padding()))[0] != kernel / 2 ||
+          (*get<torch::ExpandingArray<2>>(o.padding()))[1] != kernel / 2) {
         throw std::runtime_error("a convolution that is not square, strided alike in both axes and 'same'-padded");
       }
       block.convs.push_back({conv->weight.detach().clone(), o.bias() ? conv->bias.detach().clone() : torch::Tensor(),

@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <functional>
+#include <type_traits>
 #include <stdexcept>
 #include <vector>
 
@@ -374,5 +376,43 @@ ReferenceNetImpl::ReferenceNetImpl(const ExtractorOptions& s, const ReferenceOpt
 }
 
 torch::Tensor ReferenceNetImpl::forward(const torch::Tensor& images) { return body->forward(stem->forward(images)); }
+
+namespace {
+
+// Calls f(bn) for every batch norm (1-d and 2-d) in `module` and its children.
+template <class F>
+void for_each_batch_norm(torch::nn::Module& module, F&& f) {
+  for (const auto& child : module.modules(/*include_self=*/true)) {
+    if (auto* bn2 = dynamic_cast<torch::nn::BatchNorm2dImpl*>(child.get())) f(*bn2);
+    if (auto* bn1 = dynamic_cast<torch::nn::BatchNorm1dImpl*>(child.get())) f(*bn1);
+  }
+}
+
+}  // namespace
+
+void set_batch_norm_momentum(torch::nn::Module& module, double momentum) {
+  for_each_batch_norm(module, [&](auto& bn) { bn.options.momentum(momentum); });
+}
+
+void recalibrate_batch_norm(const std::vector<torch::nn::Module*>& modules, const std::function<void()>& feed) {
+  std::vector<std::decay_t<decltype(nn::BatchNormOptions(1).momentum())>> saved;
+  for (torch::nn::Module* m : modules) {
+    for_each_batch_norm(*m, [&](auto& bn) {
+      saved.push_back(bn.options.momentum());
+      bn.options.momentum(std::decay_t<decltype(bn.options.momentum())>());  // none: a plain average since the reset
+      bn.reset_running_stats();
+    });
+    m->train();
+  }
+  {
+    torch::NoGradGuard no_grad;
+    feed();
+  }
+  size_t i = 0;
+  for (torch::nn::Module* m : modules) {
+    for_each_batch_norm(*m, [&](auto& bn) { bn.options.momentum(saved[i++]); });
+    m->eval();
+  }
+}
 
 }  // namespace agilenn::train

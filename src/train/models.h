@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <functional>
 #include <vector>
 
 namespace agilenn::train {
@@ -196,5 +197,14 @@ class ReferenceNetImpl : public torch::nn::Module {
   ReferenceNN body{nullptr};
 };
 TORCH_MODULE(ReferenceNet);
+
+// Sets the running-average momentum of every batch norm in `module` and its children.
+void set_batch_norm_momentum(torch::nn::Module& module, double momentum);
+
+// "Precise" batch-norm statistics: every batch norm of `modules` is reset and `feed` runs them
+// on some batches in train mode without gradients, so that each layer's running mean and
+// variance become plain averages over those batches (then its momentum is restored and the
+// modules are left in eval mode). Running averages lag behind weights that move fast.
+void recalibrate_batch_norm(const std::vector<torch::nn::Module*>& modules, const std::function<void()>& feed);
 
 }  // namespace agilenn::train

@@ -65,6 +65,9 @@ struct TrainConfig {
   double reference_lr = 0.1;
   double plain_lr = 0.1;
   double reference_adapt_lr = 0.01;  // the reference body's constant rate while it adapts in the AgileNN stage
+  int reference_adapt_samples = 0;   // images of each XAI step's batch the reference adapts on (0 = the XAI samples)
+  double reference_bn_momentum = 0.1;  // the reference body's batch-norm running-average momentum (AgileNN stage)
+  int bn_recal_batches = 20;  // > 0: batch norms' statistics recomputed over this many training batches before each validation
   double momentum = 0.9;
   double weight_decay = 5e-4;
   int reference_epochs = 30;

@@ -417,6 +417,24 @@ double evaluate_classifier(const std::function<torch::Tensor(const torch::Tensor
   return correct / static_cast<double>(idx.size());
 }
 
+// "Precise" batch-norm statistics (--bn-recal-batches) over the first c.bn_recal_batches batches
+// of the training split, augmented as in training (the distribution the running averages
+// estimate) with a fixed seed; `forward` runs the networks on a batch. Evaluation, the XAI
+// losses' reference and the int8 export all read the running statistics, which lag behind an
+// extractor trained at a high rate (docs/training.md).
+void recalibrate_on_train_batches(const std::vector<torch::nn::Module*>& modules, const TrainConfig& c, const RunData& d,
+                                   const torch::Device& device, const std::function<void(const torch::Tensor&)>& forward) {
+  if (c.bn_recal_batches <= 0) return;
+  std::mt19937_64 aug(c.seed * 7919ULL + 104729ULL);
+  recalibrate_batch_norm(modules, [&] {
+    const size_t batch = static_cast<size_t>(c.batch);
+    const size_t n = std::min(d.train.size() / batch, static_cast<size_t>(c.bn_recal_batches));
+    for (size_t b = 0; b < n; ++b) {
+      forward(make_images(d.train_set, d.train.data() + b * batch, batch, d, &aug, c.augment_pad).to(device));
+    }
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // One training stage: epochs of batches with a schedule, a checkpoint after each epoch, the best
 // model on validation kept, resumable.
@@ -543,6 +561,7 @@ void train_reference(const TrainConfig& c, const RunData& d, const torch::Device
     return std::map<std::string, double>{{"train_loss", loss.item<double>() * n}, {"train_accuracy", accuracy(logits, y)}};
   };
   s.validate = [&] {
+    recalibrate_on_train_batches({net.ptr().get()}, c, d, device, [&](const torch::Tensor& x) { net->forward(x); });
     net->eval();
     return nlohmann::json{{"val_accuracy", evaluate_classifier([&](const torch::Tensor& x) { return net->forward(x); },
                                                                d.train_set, d.val, ev)}};
@@ -647,7 +666,7 @@ struct AgileModel {
   // The denominators of step()'s per-sample metrics (StageSpec::per).
   static std::map<std::string, std::string> per_count() {
     return {{"train_xai_correct", "n_xai"},
-            {"train_reference_accuracy", "n_xai"},
+            {"train_reference_accuracy", "n_adapt"},
             {"train_skewness", "n_xai_correct"},
             {"train_disorder_rate", "n_xai_correct"}};
   }
@@ -660,6 +679,7 @@ struct AgileModel {
     }
     opt = std::make_unique<torch::optim::SGD>(make_sgd(params, c, c.lr));
     ref_opt = std::make_unique<torch::optim::SGD>(make_sgd(body->parameters(), c, c.reference_adapt_lr));
+    set_batch_norm_momentum(*body, c.reference_bn_momentum);
   }
 
   std::vector<std::pair<std::string, torch::nn::Module*>> modules() {
@@ -724,15 +744,18 @@ struct AgileModel {
       set_requires_grad(*body, true);
       if (adapt) {
         // The reference keeps learning the current features, detached, from its own loss only, on
-        // the XAI samples (a quarter of the batch by default: it follows the extractor's drift).
+        // the XAI samples (a quarter of the batch by default: it follows the extractor's drift) or
+        // the first --reference-adapt-samples images.
         body->train();
-        const torch::Tensor y_xai = y.narrow(0, 0, n_xai);
-        const torch::Tensor ref_logits = body->forward(out.features.narrow(0, 0, n_xai).detach());
-        const torch::Tensor ref_loss = F::cross_entropy(ref_logits, y_xai);
+        const int64_t n_adapt = c.reference_adapt_samples > 0 ? std::min<int64_t>(c.reference_adapt_samples, x.size(0)) : n_xai;
+        const torch::Tensor y_adapt = y.narrow(0, 0, n_adapt);
+        const torch::Tensor ref_logits = body->forward(out.features.narrow(0, 0, n_adapt).detach());
+        const torch::Tensor ref_loss = F::cross_entropy(ref_logits, y_adapt);
         body_opt.zero_grad();
         ref_loss.backward();
         body_opt.step();
-        metrics["train_reference_accuracy"] = accuracy(ref_logits, y_xai);
+        metrics["n_adapt"] = static_cast<double>(n_adapt);
+        metrics["train_reference_accuracy"] = accuracy(ref_logits, y_adapt);
       }
     }
     return metrics;
@@ -761,6 +784,8 @@ void train_agilenn(const TrainConfig& c, const RunData& d, const torch::Device& 
   s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p, int64_t step) { return m.step(x, y, p, step); };
   s.per = AgileModel::per_count();
   s.validate = [&] {
+    recalibrate_on_train_batches({m.net.ptr().get(), m.body.ptr().get()}, c, d, device,
+                           [&](const torch::Tensor& x) { m.body->forward(m.net->forward(x).features); });
     const EvalReport r = evaluate_agile(m.net, m.body, d.train_set, d.val, ev, -1.0);
     return nlohmann::json{{"val_accuracy", r.final_accuracy}, {"val_local", r.local_accuracy},
                           {"val_remote", r.remote_accuracy},  {"val_reference", r.reference_accuracy},
@@ -815,6 +840,7 @@ void train_plain(const TrainConfig& c, const RunData& d, const torch::Device& de
   s.optimizers = {{"optim", m.opt.get()}};
   s.step = [&](const torch::Tensor& x, const torch::Tensor& y, double p, int64_t) { return m.step(x, y, p); };
   s.validate = [&] {
+    recalibrate_on_train_batches({m.net.ptr().get()}, c, d, device, [&](const torch::Tensor& x) { m.net->forward(x); });
     m.net->eval();
     return nlohmann::json{{"val_accuracy", evaluate_classifier([&](const torch::Tensor& x) { return m.net->forward(x); },
                                                                d.train_set, d.val, ev)}};

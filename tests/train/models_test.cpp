@@ -183,6 +183,41 @@ TEST(Models, AgileNetMixesWithAlpha) {
   EXPECT_THROW(AgileNet{o}, std::invalid_argument);
 }
 
+TEST(Models, RecalibratedBatchNormHoldsThePlainAverageOfTheFedBatches) {
+  torch::manual_seed(7);
+  torch::nn::Sequential net(torch::nn::Conv2d(torch::nn::Conv2dOptions(2, 3, 1).bias(false)), torch::nn::BatchNorm2d(3),
+                            torch::nn::Flatten(), torch::nn::BatchNorm1d(3 * 4 * 4));
+  set_batch_norm_momentum(*net, 0.25);
+  const auto bn = net[1]->as<torch::nn::BatchNorm2d>();
+  const auto bn1 = net[3]->as<torch::nn::BatchNorm1d>();
+  ASSERT_TRUE(bn != nullptr && bn1 != nullptr);
+  EXPECT_DOUBLE_EQ(bn->options.momentum().value(), 0.25);
+  EXPECT_DOUBLE_EQ(bn1->options.momentum().value(), 0.25);
+  // Stale statistics from earlier training.
+  net->train();
+  net->forward(torch::randn({8, 2, 4, 4}) * 5 + 3);
+  const std::vector<torch::Tensor> batches = {torch::randn({6, 2, 4, 4}) + 1, torch::randn({6, 2, 4, 4}) * 2 - 1};
+  recalibrate_batch_norm({net.ptr().get()}, [&] {
+    for (const torch::Tensor& b : batches) net->forward(b);
+  });
+  torch::Tensor mean = torch::zeros({3}), var = torch::zeros({3});
+  {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor w = net[0]->as<torch::nn::Conv2d>()->weight;
+    for (const torch::Tensor& b : batches) {
+      const torch::Tensor y = torch::conv2d(b, w).transpose(0, 1).reshape({3, -1});
+      mean += y.mean(1) / 2;
+      var += y.var(1, /*unbiased=*/true) / 2;
+    }
+  }
+  EXPECT_TRUE(torch::allclose(bn->running_mean, mean, 1e-5, 1e-5)) << bn->running_mean << mean;
+  EXPECT_TRUE(torch::allclose(bn->running_var, var, 1e-5, 1e-5)) << bn->running_var << var;
+  EXPECT_FALSE(net->is_training());
+  EXPECT_DOUBLE_EQ(bn->options.momentum().value(), 0.25);  // restored
+  EXPECT_DOUBLE_EQ(bn1->options.momentum().value(), 0.25);
+  EXPECT_FALSE(bn->running_mean.requires_grad());
+}
+
 TEST(Models, RemoteWidthScalesParameters) {
   RemoteOptions full;
   full.in_channels = 19;
