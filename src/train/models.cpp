@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <functional>
-#include <type_traits>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "train/quantizer_kernel.h"

@@ -661,6 +661,7 @@ struct AgileModel {
       throw std::invalid_argument("--xai-remote must be full or detach, got '" + c.xai_remote + "'");
     }
     if (c.xai_every < 1) throw std::invalid_argument("--xai-every must be at least 1, got " + std::to_string(c.xai_every));
+    set_batch_norm_momentum(*body, c.reference_bn_momentum);
   }
 
   // The denominators of step()'s per-sample metrics (StageSpec::per).
@@ -679,7 +680,6 @@ struct AgileModel {
     }
     opt = std::make_unique<torch::optim::SGD>(make_sgd(params, c, c.lr));
     ref_opt = std::make_unique<torch::optim::SGD>(make_sgd(body->parameters(), c, c.reference_adapt_lr));
-    set_batch_norm_momentum(*body, c.reference_bn_momentum);
   }
 
   std::vector<std::pair<std::string, torch::nn::Module*>> modules() {
@@ -785,7 +785,7 @@ void train_agilenn(const TrainConfig& c, const RunData& d, const torch::Device& 
   s.per = AgileModel::per_count();
   s.validate = [&] {
     recalibrate_on_train_batches({m.net.ptr().get(), m.body.ptr().get()}, c, d, device,
-                           [&](const torch::Tensor& x) { m.body->forward(m.net->forward(x).features); });
+                                 [&](const torch::Tensor& x) { m.body->forward(m.net->forward(x).features); });
     const EvalReport r = evaluate_agile(m.net, m.body, d.train_set, d.val, ev, -1.0);
     return nlohmann::json{{"val_accuracy", r.final_accuracy}, {"val_local", r.local_accuracy},
                           {"val_remote", r.remote_accuracy},  {"val_reference", r.reference_accuracy},
