@@ -36,6 +36,15 @@ int run_eval(const EvalArgs& a) {
                "  skewness %.4f  disorder rate %.4f  alpha %.4f  remote symbol entropy %.0f bytes/image\n",
                a.split.c_str(), static_cast<long long>(r.count), r.final_accuracy, r.local_accuracy, r.remote_accuracy,
                r.reference_accuracy, r.skewness, r.disorder_rate, r.alpha, r.entropy_bytes);
+  const auto row = [table](const char* what, const std::vector<double>& v) {
+    std::fprintf(table, "  %-34s", what);
+    for (const double x : v) std::fprintf(table, " %5.3f", x);
+    std::fprintf(table, "\n");
+  };
+  row("importance per channel (local first)", r.channel_importance);
+  row("disordered: weakest local channel", r.disorder_weakest_local);
+  row("disordered: strongest remote channel", r.disorder_strongest_remote);
+  std::fprintf(table, "  images with a local channel of zero importance: %.4f\n", r.dead_local_rate);
   if (a.json) std::printf("%s\n", r.to_json().dump().c_str());
   return 0;
 }

@@ -87,6 +87,8 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   bind_option(cmd, a, "--rho", &TrainConfig::rho, "Required skewness");
   bind_option(cmd, a, "--lambda", &TrainConfig::lambda, "Weight of the prediction loss");
   bind_option(cmd, a, "--disorder", &TrainConfig::disorder, "channel (Eq. 1) | element (the authors' per-element variant)");
+  bind_option(cmd, a, "--disorder-margin", &TrainConfig::disorder_margin,
+              "Importance lead the weakest local channel must keep over the strongest remote one (0 = the paper)");
   bind_option(cmd, a, "--xai-remote", &TrainConfig::xai_remote,
               "full: the XAI losses' gradient reaches the remote channels through the attribution's factor f (the paper) | "
               "detach: only through the reference's gradient, so the losses cannot switch remote channels off");

@@ -58,7 +58,7 @@ TrainConfig TrainConfig::preset_values(const std::string& preset) {
   X(train_limit) X(test_limit) X(flip) X(augment_pad) X(k) X(extractor_mid) X(extractor_out)           \
   X(extractor_stride) X(remote_width) X(remote_blocks) X(remote_strides) \
   X(reference_width) X(reference_stride) X(levels) X(quant_softness)  \
-  X(alpha_temperature) X(local_logit_bn) X(xai) X(ig_steps) X(xai_samples) X(xai_every) X(rho) X(lambda) X(disorder) X(xai_remote) \
+  X(alpha_temperature) X(local_logit_bn) X(xai) X(ig_steps) X(xai_samples) X(xai_every) X(rho) X(lambda) X(disorder) X(disorder_margin) X(xai_remote) \
   X(rate_weight) X(local_weight) X(reference_mode) X(channel_score) X(selection_samples) X(metric_samples) X(lr)       \
   X(reference_lr) X(plain_lr) X(reference_adapt_lr) X(reference_adapt_samples) X(reference_bn_momentum) X(bn_recal_batches) X(momentum) X(weight_decay) X(reference_epochs) X(agilenn_epochs) X(plain_epochs)    \
   X(reference_budget_s) X(agilenn_budget_s) X(plain_budget_s)

@@ -37,7 +37,11 @@ nlohmann::json EvalReport::to_json() const {
           {"disorder_rate", disorder_rate},
           {"alpha", alpha},
           {"entropy_bytes", entropy_bytes},
-          {"count", count}};
+          {"count", count},
+          {"channel_importance", channel_importance},
+          {"disorder_weakest_local", disorder_weakest_local},
+          {"disorder_strongest_remote", disorder_strongest_remote},
+          {"dead_local_rate", dead_local_rate}};
 }
 
 namespace {
@@ -356,6 +360,7 @@ EvalReport evaluate_agile(AgileNet& net, ReferenceNN& body, const data::ImageSet
                                                    : static_cast<int64_t>(idx.size());
   double skew_sum = 0, disorder_sum = 0;
   int64_t xai_count = 0;
+  ImportanceProfile profile;
   const int64_t levels = ev.c.levels, remote_c = ev.c.extractor_out - ev.c.k;
   torch::Tensor symbol_counts = torch::zeros({remote_c, levels}, torch::kFloat64);
   const size_t batch = 256;
@@ -385,6 +390,7 @@ EvalReport evaluate_agile(AgileNet& net, ReferenceNN& body, const data::ImageSet
       xai_count += imp.size(0);
       skew_sum += achieved_skewness(imp, ev.c.k) * static_cast<double>(imp.size(0));
       disorder_sum += disorder_rate(imp, ev.c.k) * static_cast<double>(imp.size(0));
+      if (imp.size(0) > 0) profile.add(imp, ev.c.k);
     }
     {
       torch::NoGradGuard no_grad;
@@ -399,6 +405,14 @@ EvalReport evaluate_agile(AgileNet& net, ReferenceNN& body, const data::ImageSet
   r.reference_accuracy /= n;
   r.skewness = xai_count ? skew_sum / static_cast<double>(xai_count) : 0.0;
   r.disorder_rate = xai_count ? disorder_sum / static_cast<double>(xai_count) : 0.0;
+  const auto fractions = [](std::vector<double> v, double of) {
+    for (double& x : v) x = of > 0 ? x / of : 0.0;
+    return v;
+  };
+  r.channel_importance = fractions(profile.importance, profile.rows);
+  r.disorder_weakest_local = fractions(profile.weakest_local, profile.disordered);
+  r.disorder_strongest_remote = fractions(profile.strongest_remote, profile.disordered);
+  r.dead_local_rate = profile.rows > 0 ? profile.dead_local / profile.rows : 0.0;
   const torch::Tensor p = symbol_counts / symbol_counts.sum(1, true).clamp_min(1);
   const double bits = -(symbol_counts * torch::log2(p.clamp_min(1e-12))).sum().item<double>();
   r.entropy_bytes = bits / 8.0 / n;
@@ -722,8 +736,8 @@ struct AgileModel {
       if (n_correct > 0) {
         const torch::Tensor imp = a.importance.index({a.correct});
         const torch::Tensor skew_l = skewness_loss(imp, c.k, c.rho);
-        const torch::Tensor dis_l = per_element ? disorder_loss_per_element(a.attribution.index({a.correct}), c.k)
-                                                : disorder_loss(imp, c.k);
+        const torch::Tensor dis_l = per_element ? disorder_loss_per_element(a.attribution.index({a.correct}), c.k, c.disorder_margin)
+                                                : disorder_loss(imp, c.k, c.disorder_margin);
         loss = loss + static_cast<double>(c.xai_every) * (1 - c.lambda) * (skew_l + dis_l);
         skew = achieved_skewness(imp.detach(), c.k) * static_cast<double>(n_correct);
         dis = disorder_rate(imp.detach(), c.k) * static_cast<double>(n_correct);

@@ -27,6 +27,12 @@ struct EvalReport {
   double skewness = 0, disorder_rate = 0, alpha = 0;
   double entropy_bytes = 0;  // empirical entropy of the remote symbols, bytes per image
   int64_t count = 0;
+  // Over the correctly classified images that the XAI metrics use (xai.h, ImportanceProfile):
+  // mean importance per channel; per local channel, the fraction of the disordered images in
+  // which it is the weakest local one; per remote channel, in which it is the strongest remote
+  // one; the fraction of images in which some local channel has no importance at all.
+  std::vector<double> channel_importance, disorder_weakest_local, disorder_strongest_remote;
+  double dead_local_rate = 0;
   nlohmann::json to_json() const;
 };
 

@@ -65,18 +65,18 @@ torch::Tensor skewness_loss(const torch::Tensor& importance, int64_t k, double r
   return torch::relu(rho - importance.narrow(1, 0, k).sum(1)).mean();
 }
 
-torch::Tensor disorder_loss(const torch::Tensor& importance, int64_t k) {
+torch::Tensor disorder_loss(const torch::Tensor& importance, int64_t k, double margin) {
   const torch::Tensor local_min = std::get<0>(importance.narrow(1, 0, k).min(1));
   const torch::Tensor remote_max = std::get<0>(importance.narrow(1, k, importance.size(1) - k).max(1));
-  return torch::relu(remote_max - local_min).mean();
+  return torch::relu(remote_max - local_min + margin).mean();
 }
 
-torch::Tensor disorder_loss_per_element(const torch::Tensor& attribution, int64_t k) {
+torch::Tensor disorder_loss_per_element(const torch::Tensor& attribution, int64_t k, double margin) {
   const torch::Tensor a = attribution.abs();
   const torch::Tensor normalised = a / (a.sum({1, 2, 3}, true) + 1e-12);
   const torch::Tensor local_min = std::get<0>(normalised.narrow(1, 0, k).flatten(1).min(1));
   const torch::Tensor remote_max = std::get<0>(normalised.narrow(1, k, a.size(1) - k).flatten(1).max(1));
-  return torch::relu(remote_max - local_min).mean();
+  return torch::relu(remote_max - local_min + margin).mean();
 }
 
 double achieved_skewness(const torch::Tensor& importance, int64_t k) {
@@ -89,6 +89,28 @@ double disorder_rate(const torch::Tensor& importance, int64_t k) {
   const torch::Tensor local_min = std::get<0>(importance.narrow(1, 0, k).min(1));
   const torch::Tensor remote_max = std::get<0>(importance.narrow(1, k, importance.size(1) - k).max(1));
   return (remote_max > local_min).to(torch::kFloat32).mean().item<double>();
+}
+
+void ImportanceProfile::add(const torch::Tensor& imp_in, int64_t k) {
+  const torch::Tensor imp = imp_in.detach().to(torch::kCPU, torch::kFloat64);
+  const int64_t c = imp.size(1);
+  if (importance.empty()) {
+    importance.assign(static_cast<size_t>(c), 0.0);
+    weakest_local.assign(static_cast<size_t>(k), 0.0);
+    strongest_remote.assign(static_cast<size_t>(c - k), 0.0);
+  }
+  const auto [local_min, local_arg] = imp.narrow(1, 0, k).min(1);
+  const auto [remote_max, remote_arg] = imp.narrow(1, k, c - k).max(1);
+  const torch::Tensor is_disordered = remote_max > local_min;
+  const torch::Tensor sum = imp.sum(0);
+  const torch::Tensor weak = torch::bincount(local_arg.index({is_disordered}), {}, k);
+  const torch::Tensor strong = torch::bincount(remote_arg.index({is_disordered}), {}, c - k);
+  for (int64_t i = 0; i < c; ++i) importance[static_cast<size_t>(i)] += sum[i].item<double>();
+  for (int64_t i = 0; i < k; ++i) weakest_local[static_cast<size_t>(i)] += weak[i].item<double>();
+  for (int64_t i = 0; i < c - k; ++i) strongest_remote[static_cast<size_t>(i)] += strong[i].item<double>();
+  rows += static_cast<double>(imp.size(0));
+  disordered += is_disordered.sum().item<double>();
+  dead_local += (local_min < 1e-6).sum().item<double>();
 }
 
 }  // namespace agilenn::train

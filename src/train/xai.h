@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace agilenn::train {
 
@@ -35,15 +36,30 @@ Attribution attribute(const std::function<torch::Tensor(const torch::Tensor&)>& 
 
 // Eq. 2: mean over samples of max(0, rho - sum_{c<k} I_c).
 torch::Tensor skewness_loss(const torch::Tensor& importance, int64_t k, double rho);
-// Eq. 1: mean over samples of max(0, max_{c>=k} I_c - min_{c<k} I_c).
-torch::Tensor disorder_loss(const torch::Tensor& importance, int64_t k);
+// Eq. 1: mean over samples of max(0, max_{c>=k} I_c - min_{c<k} I_c + margin). The paper's
+// margin is 0; a positive one keeps pushing until the weakest local channel leads the strongest
+// remote one by it, instead of leaving them level.
+torch::Tensor disorder_loss(const torch::Tensor& importance, int64_t k, double margin = 0.0);
 // The authors' per-element variant: the same on |attribution| normalised per sample, taken over
 // every element (channel x position) instead of per channel.
-torch::Tensor disorder_loss_per_element(const torch::Tensor& attribution, int64_t k);
+torch::Tensor disorder_loss_per_element(const torch::Tensor& attribution, int64_t k, double margin = 0.0);
 
 // Measured, not trained: mean of sum_{c<k} I_c, and the fraction of samples where some remote
 // channel outranks some local one.
 double achieved_skewness(const torch::Tensor& importance, int64_t k);
 double disorder_rate(const torch::Tensor& importance, int64_t k);
+
+// Where importance and disorder lie, summed over the rows of `importance` ([N, C]): per channel
+// the importance; over the disordered rows, how often each local channel is the weakest local
+// one and each remote channel the strongest remote one; and the rows in which some local channel
+// has no importance at all (below 1e-6: under Integrated Gradients from a zero baseline, a
+// channel that is zero over the whole map). Accumulate over batches with add().
+struct ImportanceProfile {
+  std::vector<double> importance;        // [C], summed
+  std::vector<double> weakest_local;     // [k], counts over disordered rows
+  std::vector<double> strongest_remote;  // [C - k], counts over disordered rows
+  double rows = 0, disordered = 0, dead_local = 0;
+  void add(const torch::Tensor& importance, int64_t k);
+};
 
 }  // namespace agilenn::train

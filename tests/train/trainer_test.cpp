@@ -77,7 +77,9 @@ TEST(Trainer, SmokeRunLowersTheLossAndWritesTheRun) {
   EXPECT_NEAR(r.alpha, 0.5, 0.1);
   const nlohmann::json j = r.to_json();
   for (const char* key : {"final", "local", "remote", "reference"}) EXPECT_TRUE(j["accuracy"].contains(key)) << key;
-  for (const char* key : {"skewness", "disorder_rate", "alpha", "count"}) EXPECT_TRUE(j.contains(key)) << key;
+  for (const char* key : {"skewness", "disorder_rate", "alpha", "count", "dead_local_rate"}) EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["channel_importance"].size(), 24u);
+  EXPECT_EQ(j["disorder_weakest_local"].size(), 5u);
   const EvalReport local_only = evaluate_run(dir.path().string(), "test", 1.0, "");
   EXPECT_DOUBLE_EQ(local_only.final_accuracy, local_only.local_accuracy);
 

@@ -13,11 +13,31 @@ TEST(Losses, MatchHandComputedValues) {
   EXPECT_NEAR(skewness_loss(imp, 2, 0.8).item<double>(), 0.3, 1e-6);
   // Disorder: row 1 max remote 0.1 < min local 0.3 -> 0; row 2: 0.4 - 0.1 = 0.3 -> mean 0.15.
   EXPECT_NEAR(disorder_loss(imp, 2).item<double>(), 0.15, 1e-6);
+  // With a margin of 0.25 row 1 (lead 0.2) counts too: (0.05 + 0.55) / 2.
+  EXPECT_NEAR(disorder_loss(imp, 2, 0.25).item<double>(), 0.3, 1e-6);
   EXPECT_NEAR(achieved_skewness(imp, 2), 0.5, 1e-6);
   EXPECT_NEAR(disorder_rate(imp, 2), 0.5, 1e-6);
   // Per element on a [1, 2, 1, 2] map with k = 1: |a| / sum = {0.1, 0.2 | 0.3, 0.4} -> 0.4 - 0.1.
   const torch::Tensor attr = torch::tensor({1.0, -2.0, 3.0, 4.0}).view({1, 2, 1, 2});
   EXPECT_NEAR(disorder_loss_per_element(attr, 1).item<double>(), 0.3, 1e-6);
+  EXPECT_NEAR(disorder_loss_per_element(attr, 1, 0.1).item<double>(), 0.4, 1e-6);
+}
+
+TEST(Losses, ImportanceProfileCountsTheDisorderedRowsCulprits) {
+  // k = 2 of 4. Row 1 ordered; row 2: remote channel 3 (0.4) outranks local channel 1 (0.1);
+  // row 3: local channel 0 has no importance, remote channel 2 outranks it.
+  const torch::Tensor imp = torch::tensor({{0.5, 0.3, 0.1, 0.1}, {0.4, 0.1, 0.1, 0.4}, {0.0, 0.6, 0.3, 0.1}});
+  ImportanceProfile p;
+  p.add(imp.narrow(0, 0, 2), 2);
+  p.add(imp.narrow(0, 2, 1), 2);
+  EXPECT_DOUBLE_EQ(p.rows, 3);
+  EXPECT_DOUBLE_EQ(p.disordered, 2);
+  EXPECT_DOUBLE_EQ(p.dead_local, 1);
+  EXPECT_EQ(p.weakest_local, (std::vector<double>{1, 1}));
+  EXPECT_EQ(p.strongest_remote, (std::vector<double>{1, 1}));
+  ASSERT_EQ(p.importance.size(), 4u);
+  EXPECT_NEAR(p.importance[0], 0.9, 1e-6);
+  EXPECT_NEAR(p.importance[3], 0.6, 1e-6);
 }
 
 // A tiny reference in double precision for exact checks.
