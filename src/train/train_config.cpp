@@ -34,6 +34,7 @@ TrainConfig TrainConfig::preset_values(const std::string& preset) {
     c.xai_remote = "detach";  // the XAI losses switched most remote channels off (docs/training.md)
     c.lr = 0.3;               // lambda * lr = plain's 0.1 for the prediction loss (docs/training.md)
     c.rate_weight = 3e-6;     // remote symbols' entropy 457 bytes/image instead of 1,582 (docs/training.md)
+    c.disorder_margin = 0.05;  // disorder 0.455 -> 0.000: one remote channel sat level with a local one (docs/training.md)
   } else if (preset == "paper") {
     // The paper's recipe (200 epochs, width 1.0, full depth); meant for a GPU.
     c.remote_width = 1.0;
