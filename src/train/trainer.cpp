@@ -358,8 +358,6 @@ EvalReport evaluate_agile(AgileNet& net, ReferenceNN& body, const data::ImageSet
   EvalReport r;
   const int64_t metric_n = ev.c.metric_samples > 0 ? std::min<int64_t>(ev.c.metric_samples, static_cast<int64_t>(idx.size()))
                                                    : static_cast<int64_t>(idx.size());
-  double skew_sum = 0, disorder_sum = 0;
-  int64_t xai_count = 0;
   ImportanceProfile profile;
   const int64_t levels = ev.c.levels, remote_c = ev.c.extractor_out - ev.c.k;
   torch::Tensor symbol_counts = torch::zeros({remote_c, levels}, torch::kFloat64);
@@ -387,9 +385,6 @@ EvalReport evaluate_agile(AgileNet& net, ReferenceNN& body, const data::ImageSet
                                       features.narrow(0, 0, take), y.narrow(0, 0, take), parse_xai_method(ev.c.xai),
                                       ev.c.ig_steps, false);
       const torch::Tensor imp = a.importance.index({a.correct}).detach();
-      xai_count += imp.size(0);
-      skew_sum += achieved_skewness(imp, ev.c.k) * static_cast<double>(imp.size(0));
-      disorder_sum += disorder_rate(imp, ev.c.k) * static_cast<double>(imp.size(0));
       if (imp.size(0) > 0) profile.add(imp, ev.c.k);
     }
     {
@@ -403,8 +398,6 @@ EvalReport evaluate_agile(AgileNet& net, ReferenceNN& body, const data::ImageSet
   r.local_accuracy /= n;
   r.remote_accuracy /= n;
   r.reference_accuracy /= n;
-  r.skewness = xai_count ? skew_sum / static_cast<double>(xai_count) : 0.0;
-  r.disorder_rate = xai_count ? disorder_sum / static_cast<double>(xai_count) : 0.0;
   const auto fractions = [](std::vector<double> v, double of) {
     for (double& x : v) x = of > 0 ? x / of : 0.0;
     return v;
@@ -413,6 +406,10 @@ EvalReport evaluate_agile(AgileNet& net, ReferenceNN& body, const data::ImageSet
   r.disorder_weakest_local = fractions(profile.weakest_local, profile.disordered);
   r.disorder_strongest_remote = fractions(profile.strongest_remote, profile.disordered);
   r.dead_local_rate = profile.rows > 0 ? profile.dead_local / profile.rows : 0.0;
+  // achieved_skewness and disorder_rate (xai.h) over all the rows at once.
+  r.disorder_rate = profile.rows > 0 ? profile.disordered / profile.rows : 0.0;
+  const std::vector<double>& mean = r.channel_importance;
+  r.skewness = mean.empty() ? 0.0 : std::accumulate(mean.begin(), mean.begin() + ev.c.k, 0.0);
   const torch::Tensor p = symbol_counts / symbol_counts.sum(1, true).clamp_min(1);
   const double bits = -(symbol_counts * torch::log2(p.clamp_min(1e-12))).sum().item<double>();
   r.entropy_bytes = bits / 8.0 / n;
