@@ -9,8 +9,12 @@
 //     indexes the 256-entry one. That is fewer instructions per symbol on the Cortex-M7 than
 //     comparing the accumulator with per-channel thresholds (a 3-level comparison tree for 8
 //     levels costs 3 compares, 3 branches and the leaf's moves), and it works for any level
-//     count.
+//     count;
+//   - a remote channel whose symbol is the same for every input (prepare proves it from the
+//     accumulator's bounds: the dead channels a rate-trained model has many of) is not computed:
+//     its plane is filled with that symbol once per image.
 #include <stddef.h>
+#include <string.h>
 
 #include "codec/symbol_map.h"
 #include "device/kernels/cm7/cm7_kernels.h"
@@ -121,16 +125,17 @@ __attribute__((noinline)) void local_sums(const uint32_t* x, const uint32_t* w, 
   }
 }
 
-// Symbols of the `count` remote channels over the row: channel j (packed weights w + j * n,
-// parameters ch[j]) into out + j * plane, its symbol map row (two per byte, the even column in the
-// low nibble); symbol_of[v] (v in [-128, 127]) is the symbol of the clamped value, or, where
-// `wide` is not null, wide[v - wide_lo] that of the unsaturated value v (State::wide_symbols). One
-// call for all of them, so that the per-channel set-up is a few loads, not a call.
+// Symbols of the remote channels order[0 .. count) over the row: channel j (packed weights
+// w + j * n, parameters ch[j]) into out + j * plane, its symbol map row (two per byte, the even
+// column in the low nibble); symbol_of[v] (v in [-128, 127]) is the symbol of the clamped value,
+// or, where `wide` is not null, wide[v - wide_lo] that of the unsaturated value v
+// (State::wide_symbols). One call for all of them, so that the per-channel set-up is a few loads,
+// not a call.
 template <unsigned N>
 __attribute__((noinline)) void remote_rows(const uint32_t* x, const uint32_t* w, const cm7::Channel* ch,
-                                           unsigned count, const uint8_t* symbol_of, const uint8_t* wide,
-                                           int32_t wide_lo, unsigned width, unsigned n, int32_t sign_mask,
-                                           uint8_t* out, size_t plane) {
+                                           const uint16_t* order, unsigned count, const uint8_t* symbol_of,
+                                           const uint8_t* wide, int32_t wide_lo, unsigned width, unsigned n,
+                                           int32_t sign_mask, uint8_t* out, size_t plane) {
   const unsigned step = N > 0 ? N : n;
   const unsigned pairs = width / 2;
 #if defined(__ARM_FEATURE_DSP)
@@ -149,30 +154,34 @@ __attribute__((noinline)) void remote_rows(const uint32_t* x, const uint32_t* w,
       uint32_t plane;
       uint32_t pairs;
       uint32_t channels_left;
+      const uint16_t* order;
     };
     static_assert(offsetof(Frame, w) == 4 && offsetof(Frame, out) == 12 && offsetof(Frame, pairs) == 20 &&
-                      offsetof(Frame, channels_left) == 24,
+                      offsetof(Frame, channels_left) == 24 && offsetof(Frame, order) == 28,
                   "the frame's offsets in the assembly");
     static_assert(offsetof(cm7::Channel, multiplier) == 4 && offsetof(cm7::Channel, post_shift) == 12 &&
                       offsetof(cm7::Channel, offset) == 16 && sizeof(cm7::Channel) == 20,
                   "the requantisation parameters' offsets in the assembly");
     if (pairs > 0 && count > 0) {
-      Frame frame = {x, w, ch, out, static_cast<uint32_t>(plane), pairs, count};
+      Frame frame = {x, w, ch, out, static_cast<uint32_t>(plane), pairs, count, order};
       Frame* f = &frame;
       uint32_t px, o, w0, w1, bias, m, off, e, end, a0, a1;
       __asm__ volatile(
           "str %[a2], [sp, #-8]!\n\t"
-          "0:\n\t"  // channel set-up
-          "ldrd %[a0], %[a1], [%[a2], #4]\n\t"
-          "ldrd %[w0], %[w1], [%[a0]], #8\n\t"
+          "0:\n\t"  // channel set-up: j = *order++
+          "ldr %[a1], [%[a2], #28]\n\t"
+          "ldrh %[a0], [%[a1]], #2\n\t"
+          "str %[a1], [%[a2], #28]\n\t"
+          "ldrd %[bias], %[m], [%[a2], #4]\n\t"
+          "add %[bias], %[bias], %[a0], lsl #3\n\t"  // w + 2 * j
+          "ldrd %[w0], %[w1], [%[bias]]\n\t"
+          "add %[a1], %[a0], %[a0], lsl #2\n\t"
+          "add %[a1], %[m], %[a1], lsl #2\n\t"  // ch + j
           "ldrd %[bias], %[m], [%[a1]]\n\t"
           "ldr %[e], [%[a1], #12]\n\t"
           "ldr %[off], [%[a1], #16]\n\t"
-          "adds %[a1], %[a1], #20\n\t"
-          "strd %[a0], %[a1], [%[a2], #4]\n\t"
-          "ldrd %[o], %[a0], [%[a2], #12]\n\t"
-          "adds %[a1], %[o], %[a0]\n\t"
-          "str %[a1], [%[a2], #12]\n\t"
+          "ldrd %[o], %[a1], [%[a2], #12]\n\t"
+          "mla %[o], %[a0], %[a1], %[o]\n\t"  // out + j * plane
           "ldr %[a0], [%[a2], #20]\n\t"
           "ldr %[x], [%[a2]]\n\t"
           "adds %[end], %[o], %[a0]\n\t"
@@ -214,15 +223,38 @@ __attribute__((noinline)) void remote_rows(const uint32_t* x, const uint32_t* w,
     const int32_t v = cm7::requantize(cm7::dot<N>(px, wj, c.bias, step), c, sign_mask);
     return wide != nullptr ? wide[v - wide_lo] : symbol_of[cm7::ssat8(v)];
   };
-  for (unsigned j = 0; j < count; ++j, out += plane) {
+  for (unsigned i = 0; i < count; ++i) {
+    const unsigned j = order[i];
     const cm7::Channel c = ch[j];
     const uint32_t* wj = w + j * step;
     const uint32_t* px = x;
-    uint8_t* o = out;
-    for (unsigned i = 0; i < pairs; ++i, px += 2 * step) {
+    uint8_t* o = out + j * plane;
+    for (unsigned b = 0; b < pairs; ++b, px += 2 * step) {
       *o++ = static_cast<uint8_t>(symbol(px, wj, c) | symbol(px + step, wj, c) << 4);
     }
     if (width & 1u) *o = static_cast<uint8_t>(symbol(px, wj, c));
+  }
+}
+
+// The planes of the constant remote channels (State::remote_order after remote_live), each its
+// symbol byte (State::remote_fill) throughout, a word at a time (unaligned word stores are fine
+// on the Cortex-M7, and memcpy says so portably).
+__attribute__((noinline)) void fill_constant_planes(const agn_model& m, const cm7::State& s, const void* state,
+                                                    uint8_t* symbols) {
+  const uint16_t* order = cm7::at<uint16_t>(state, s.remote_order);
+  const uint8_t* fill = cm7::at<uint8_t>(state, s.remote_fill);
+  const size_t plane = size_t{m.feature_height} * agn_symbol_row_bytes(m.feature_width);
+  const unsigned remote = m.layers[m.layer_count - 1].out_channels - unsigned{m.k};
+  for (unsigned i = s.remote_live; i < remote; ++i) {
+    uint8_t* p = symbols + order[i] * plane;
+    const uint32_t word = fill[order[i]] * 0x01010101u;
+    for (uint8_t* end = p + (plane & ~size_t{15}); p != end; p += 16) {
+      memcpy(p, &word, 4);
+      memcpy(p + 4, &word, 4);
+      memcpy(p + 8, &word, 4);
+      memcpy(p + 12, &word, 4);
+    }
+    for (size_t j = 0; j < (plane & 15u); ++j) p[j] = static_cast<uint8_t>(word);
   }
 }
 
@@ -233,7 +265,7 @@ void fused_row(const agn_model& m, const cm7::State& s, const void* state, const
   const cm7::Layer& p = s.layer[m.layer_count - 1];
   const cm7::Channel* ch = cm7::at<cm7::Channel>(state, p.channels);
   const uint32_t* weights = cm7::at<uint32_t>(state, p.weights);
-  const unsigned channels = l.out_channels, k = m.k, n = (l.in_channels + 1) / 2;
+  const unsigned k = m.k, n = (l.in_channels + 1) / 2;
   const unsigned width = m.feature_width;
   const size_t row_bytes = agn_symbol_row_bytes(width);
   const size_t plane = size_t{m.feature_height} * row_bytes;
@@ -244,8 +276,9 @@ void fused_row(const agn_model& m, const cm7::State& s, const void* state, const
   // case clamps to the layer's range, whatever it is (one C instance, flash).
   local_sums<N, N == 2>(x, weights, ch, k, width, n, l.act_min, l.act_max, N == 2 ? 0 : p.sign_mask, pool_offset,
                         pool_sums);
+  const uint16_t* order = cm7::at<uint16_t>(state, s.remote_order);
   const uint8_t* wide = N == 2 ? static_cast<const uint8_t*>(state) + s.wide_symbols : nullptr;
-  remote_rows<N>(x, weights + k * n, ch + k, channels - k, s.symbol_of + 128, wide, s.wide_lo, width, n,
+  remote_rows<N>(x, weights + k * n, ch + k, order, s.remote_live, s.symbol_of + 128, wide, s.wide_lo, width, n,
                  N == 2 ? 0 : p.sign_mask, symbols + size_t{row_index} * row_bytes, plane);
 }
 
@@ -262,9 +295,10 @@ extern "C" void agn_last_split_s8_cm7(const agn_model* m, const void* state, con
     agn_split_row_s8_cm7(m, state, scratch_row, row_index, pool_sums, symbols);
     return;
   }
+  if (row_index == 0) fill_constant_planes(*m, s, state, symbols);  // once per image
   const cm7::Layer& p = s.layer[m->layer_count - 1];
   // The assembly loops' conditions.
-  if (n == 2 && p.full_range && p.sign_mask == 0 && !(m->feature_width & 1u) && s.wide_count > 0) {
+  if (n == 2 && p.full_range && p.sign_mask == 0 && !(m->feature_width & 1u) && (s.wide_count > 0 || s.remote_live == 0)) {
     fused_row<2>(*m, s, state, in_rows[0], row_index, pool_sums, symbols);
   } else {
     fused_row<0>(*m, s, state, in_rows[0], row_index, pool_sums, symbols);

@@ -1,5 +1,6 @@
 // prepare() of the Cortex-M7 kernels: fast requantisation parameters, folded and scaled biases,
-// packed and scaled weights, depthwise weight sums and the int8 symbol table (cm7_kernels.h).
+// packed and scaled weights, depthwise weight sums, the symbol tables and which remote channels
+// are constant (cm7_kernels.h).
 #include <string.h>
 
 #include "device/kernels/cm7/cm7_kernels.h"
@@ -110,10 +111,25 @@ void prepare_layer(const agn_model& m, unsigned i, cm7::State* s, uint8_t* base)
   }
 }
 
-// The values requantize(acc, c, 0) of the remote channels of a pointwise last layer can take:
-// [*lo, *lo + *count) (monotone in acc, so from the accumulator's bounds over the input clamp).
-// Count 0 for other layers, layers off the fast path and ranges wider than kMaxWideSymbols.
-void remote_range(const agn_model& m, int32_t* lo, uint32_t* count) {
+// Symbol of the last layer's output value v (clamped like the last layer): the number of
+// thresholds at or below it, so nondecreasing in v.
+uint8_t symbol_of_value(const agn_model& m, int32_t v) {
+  const agn_layer& last = m.layers[m.layer_count - 1];
+  const int clamped = v < last.act_min ? last.act_min : v > last.act_max ? last.act_max : v;
+  unsigned symbol = 0;
+  for (unsigned t = 0; t + 1 < m.levels; ++t) symbol += m.thresholds[t] <= clamped ? 1u : 0u;
+  return static_cast<uint8_t>(symbol);
+}
+
+// The fused kernel's remote channels of a pointwise last layer (cm7::State), from each one's
+// accumulator bounds over the input clamp (the bias plus the smaller and the larger product per
+// weight): constant[j] = the symbol of remote channel j (numbered from 0) where its lowest and
+// highest value have the same symbol (requantisation and the symbol are monotone, so every value
+// between has it too); and the values requantize(acc, c, 0) the other (live) channels can
+// produce, [*lo, *lo + *count), for the wide table. Leaves constant[] alone for live channels and
+// wherever it returns early (count 0: other layers, layers off the fast path, ranges wider than
+// kMaxWideSymbols); constant = null: only the range.
+void remote_channels(const agn_model& m, uint8_t* constant, int32_t* lo, uint32_t* count) {
   *lo = 0;
   *count = 0;
   const unsigned last = m.layer_count - 1;
@@ -136,12 +152,17 @@ void remote_range(const agn_model& m, int32_t* lo, uint32_t* count) {
     }
     for (int64_t& v : acc) {
       v *= int64_t{1} << ch.pre_shift;
-      if (v < INT32_MIN || v > INT32_MAX) return;
+      if (v <= INT32_MIN || v > INT32_MAX) return;  // |acc| * 2^p < 2^31 (cm7_kernels.h)
     }
-    const int32_t a = cm7::requantize(static_cast<int32_t>(acc[0]), ch, 0);
-    const int32_t b = cm7::requantize(static_cast<int32_t>(acc[1]), ch, 0);
-    q_lo = a < q_lo ? a : q_lo;
-    q_hi = b > q_hi ? b : q_hi;
+    const int32_t a = static_cast<int32_t>(acc[0]), b = static_cast<int32_t>(acc[1]);
+    const uint8_t symbol = symbol_of_value(m, cm7::ssat8(cm7::requantize(a, ch)));
+    if (symbol == symbol_of_value(m, cm7::ssat8(cm7::requantize(b, ch)))) {
+      if (constant != nullptr) constant[c - m.k] = symbol;
+      continue;
+    }
+    const int32_t qa = cm7::requantize(a, ch, 0), qb = cm7::requantize(b, ch, 0);
+    q_lo = qa < q_lo ? qa : q_lo;
+    q_hi = qb > q_hi ? qb : q_hi;
   }
   if (q_hi < q_lo || q_hi - q_lo >= cm7::kMaxWideSymbols) return;
   *lo = q_lo;
@@ -155,10 +176,11 @@ extern "C" size_t agn_cm7_state_size(const agn_model* m) {
   for (unsigned i = 0; i < m->layer_count; ++i) {
     size += channels_bytes(m->layers[i]) + pairs_bytes(m->layers[i]) + sums_bytes(m->layers[i]);
   }
+  const size_t remote = m->layers[m->layer_count - 1].out_channels - m->k;
   int32_t lo;
   uint32_t count;
-  remote_range(*m, &lo, &count);
-  return size + pad4(count);
+  remote_channels(*m, nullptr, &lo, &count);
+  return size + pad4(2 * remote) + pad4(remote) + pad4(count);
 }
 
 extern "C" void agn_cm7_prepare(const agn_model* m, void* state) {
@@ -181,14 +203,29 @@ extern "C" void agn_cm7_prepare(const agn_model* m, void* state) {
   // Symbols of int8 values, the last layer's clamp folded in (the fused kernel looks up values
   // saturated to int8 only; the unfused split's values are clamped already).
   const agn_layer& last = m->layers[m->layer_count - 1];
-  for (int v = -128; v < 128; ++v) {
-    const int clamped = v < last.act_min ? last.act_min : v > last.act_max ? last.act_max : v;
-    unsigned symbol = 0;
-    for (unsigned t = 0; t + 1 < m->levels; ++t) symbol += m->thresholds[t] <= clamped ? 1u : 0u;
-    s->symbol_of[v + 128] = static_cast<uint8_t>(symbol);
-  }
+  for (int v = -128; v < 128; ++v) s->symbol_of[v + 128] = symbol_of_value(*m, v);
   s->fused = last.op == AGN_OP_POINTWISE && s->layer[m->layer_count - 1].fast;
-  remote_range(*m, &s->wide_lo, &s->wide_count);
+  // The remote channels: the live ones first in remote_order, the constant ones after them with
+  // their symbol in both nibbles of remote_fill.
+  const unsigned remote = last.out_channels - m->k;
+  s->remote_order = off;
+  off += static_cast<uint32_t>(pad4(2 * remote));
+  s->remote_fill = off;
+  off += static_cast<uint32_t>(pad4(remote));
+  uint8_t* fill = base + s->remote_fill;
+  memset(fill, 0xFF, remote);  // live, unless remote_channels finds it constant
+  remote_channels(*m, fill, &s->wide_lo, &s->wide_count);
+  auto* order = reinterpret_cast<uint16_t*>(base + s->remote_order);
+  unsigned n = 0;
+  for (unsigned j = 0; j < remote; ++j) {
+    if (fill[j] == 0xFF) order[n++] = static_cast<uint16_t>(j);
+  }
+  s->remote_live = n;
+  for (unsigned j = 0; j < remote; ++j) {
+    if (fill[j] == 0xFF) continue;
+    order[n++] = static_cast<uint16_t>(j);
+    fill[j] = static_cast<uint8_t>(fill[j] | fill[j] << 4);
+  }
   s->wide_symbols = off;
   for (uint32_t i = 0; i < s->wide_count; ++i) {
     base[off + i] = s->symbol_of[cm7::ssat8(s->wide_lo + static_cast<int32_t>(i)) + 128];
