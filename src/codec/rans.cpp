@@ -255,13 +255,45 @@ __attribute__((noinline)) agn_status encode_row1(const Channel& ch, const uint8_
   return status;
 }
 
+// A plane of zeros (a dead channel) is one END per row at x0 = 0 with no nonzero above it (d = 8)
+// or to its left, so one context throughout, and no row needs to be read. Encodes such a plane
+// (*status: AGN_OK or AGN_ERR_NO_SPACE) and returns true, else returns false having encoded
+// nothing. Out of line (flash).
+__attribute__((noinline)) bool encode_zero_plane(const agn_rans_model* m, unsigned channel, const uint8_t* plane,
+                                                 Encoder* state, agn_status* status) {
+  const uint8_t* p = plane;
+  const uint8_t* const end = plane + m->height * agn_symbol_row_bytes(m->width);
+  for (; end - p >= 16; p += 16) {  // sixteen bytes at a time (byte order does not matter)
+    uint32_t w0, w1, w2, w3;
+    memcpy(&w0, p, 4);
+    memcpy(&w1, p + 4, 4);
+    memcpy(&w2, p + 8, 4);
+    memcpy(&w3, p + 12, 4);
+    if ((w0 | w1 | w2 | w3) != 0) return false;
+  }
+#pragma GCC unroll 1  // at most 15 bytes: a loop is smaller than copies
+  for (; p != end; ++p) {
+    if (*p != 0) return false;
+  }
+  const uint8_t* table = m->run_start + m->run_map[channel * AGN_RANS_RUN_CONTEXTS + 2 * kLookahead] * kRunTableBytes;
+  Encoder enc = *state;
+  bool room = true;
+  for (unsigned y = 0; y < m->height && room; ++y) room = enc.put(table, AGN_RANS_RUN_END);
+  *state = enc;
+  *status = room ? AGN_OK : AGN_ERR_NO_SPACE;
+  return true;
+}
+
 // Encodes one channel's events last to first (the reverse of the order in rans.h), row by row
 // from the last; `plane` is the channel's rows of the symbol map. Most rows of a real map are
 // zero (about 5 in 6 on the quick-preset models): a row of one segment with no nonzero is one
 // END at x0 = 0, coded here; other rows go to encode_row1 (one segment) or encode_row. The row
-// above is the next row to encode: its last segment's bits are carried over.
+// above is the next row to encode: its last segment's bits are carried over. A plane that is all
+// zeros (the dead channels of a rate-trained model) is one END per row in one context.
 agn_status encode_channel(const agn_rans_model* m, unsigned channel, const uint8_t* plane,
                           Encoder* state) {
+  agn_status status = AGN_OK;
+  if (encode_zero_plane(m, channel, plane, state, &status)) return status;
   Channel ch;
   ch.width = m->width;
   ch.row_bytes = (unsigned)agn_symbol_row_bytes(m->width);
@@ -288,7 +320,6 @@ agn_status encode_channel(const agn_rans_model* m, unsigned channel, const uint8
     enc = row_enc;
     return st;
   };
-  agn_status status = AGN_OK;
   for (unsigned y = m->height - 1u; y > 0 && status == AGN_OK; --y) {
     const uint8_t* up = row - row_bytes;
     const uint32_t up_bits = segment_bits(up, last_seg, row_bytes);
