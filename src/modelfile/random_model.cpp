@@ -126,8 +126,25 @@ ModelSpec random_model(const RandomModelOptions& o, uint32_t seed) {
                                o.mid_channels, false, rng);
   LayerSpec pw2 = random_layer(LayerOp::pointwise, 1, 1, 0, dw2.out_height, dw2.out_width, o.mid_channels,
                                o.out_channels, true, rng);
+  if (o.export_like) {
+    for (LayerSpec* l : {&pw1, &pw2}) {
+      l->out_zero_point = -128;
+      l->act_min = -128;
+      l->act_max = 127;
+    }
+    if (o.out_channels - o.k >= 3) {
+      pw2.bias[o.k] = -(1 << 20);
+      pw2.bias[o.k + 1] = 1 << 20;
+      pw2.bias[o.out_channels - 1] = -(1 << 20);
+    }
+  }
   spec.layers = {dw1, pw1, dw2, pw2};
   random_head(spec, o.k, o.levels, o.classes, o.rans, rng);
+  if (o.export_like) {  // where the requantised values are (about -200 .. -50)
+    for (size_t t = 0; t < spec.split.thresholds.size(); ++t) {
+      spec.split.thresholds[t] = static_cast<int8_t>(-125 + 10 * static_cast<int>(t));
+    }
+  }
   spec.metadata = "{\"source\":\"random_model\",\"seed\":" + std::to_string(seed) + "}";
   return spec;
 }

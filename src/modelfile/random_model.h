@@ -26,6 +26,11 @@ struct RandomModelOptions {
   int levels = 8;         // L
   int classes = 10;
   bool rans = true;       // add a RANS section with random tables
+  // Shaped like an export of a rate-trained model: the pointwise layers clamped as the exporter
+  // writes ReLU6 ([-128, 127], zero point -128, so the Cortex-M7 kernels take their assembly
+  // paths), thresholds where the last layer's values fall, and three remote channels dead (a bias
+  // no input can offset: two at the bottom of the clamp, one at the top) where C - k >= 3.
+  bool export_like = false;
 };
 
 // The AgileNN extractor of src/train/models.cpp: dw 3x3 (stride) -> pw -> ReLU6 -> dw 3x3 ->

@@ -71,18 +71,13 @@ TEST(KernelsCm7, FullRangeReluLayersTakeTheSignFreeLoopsAndTheWideSymbolTable) {
   // Pointwise layers clamped to [-128, 127] with the zero point at -128 (ReLU, as AgileNN's pw1
   // and pw2): the sign correction is left out (cm7_kernels.h) and the fused remote channels look
   // their symbols up in the wide table; the random models' narrower clamps take neither.
+  // Three remote channels are dead (RandomModelOptions::export_like): prepare proves them
+  // constant by interval arithmetic and the fused kernel fills their planes instead of computing
+  // them, two with symbol 0, one with the last symbol (a nonzero fill).
+  RandomModelOptions o;
+  o.export_like = true;
   for (uint32_t seed = 30; seed < 40; ++seed) {
-    ModelSpec spec = random_model({}, seed);
-    for (auto& layer : spec.layers) {
-      if (layer.op != LayerOp::pointwise) continue;
-      layer.out_zero_point = -128;
-      layer.act_min = -128;
-      layer.act_max = 127;
-    }
-    // Thresholds where the random model's requantised values are (about -200 .. -50 here).
-    for (size_t t = 0; t < spec.split.thresholds.size(); ++t) {
-      spec.split.thresholds[t] = static_cast<int8_t>(-125 + 10 * static_cast<int>(t));
-    }
+    const ModelSpec spec = random_model(o, seed);
     const std::vector<uint8_t> bytes = write_model(spec);
     agn_model m{};
     ASSERT_EQ(agn_model_load(&m, bytes.data(), bytes.size()), AGN_OK) << m.error;
@@ -92,49 +87,16 @@ TEST(KernelsCm7, FullRangeReluLayersTakeTheSignFreeLoopsAndTheWideSymbolTable) {
     ASSERT_TRUE(s.fused);
     EXPECT_EQ(s.layer[m.layer_count - 1].sign_mask, 0);
     ASSERT_GT(s.wide_count, 0u);
+    const auto* base = reinterpret_cast<const uint8_t*>(state.data());
     for (uint32_t i = 0; i < s.wide_count; ++i) {  // every entry is the saturated value's symbol
       const int32_t v = s.wide_lo + static_cast<int32_t>(i);
-      ASSERT_EQ(reinterpret_cast<const uint8_t*>(state.data())[s.wide_symbols + i],
-                s.symbol_of[(v < -128 ? -128 : v > 127 ? 127 : v) + 128]);
+      ASSERT_EQ(base[s.wide_symbols + i], s.symbol_of[(v < -128 ? -128 : v > 127 ? 127 : v) + 128]);
     }
-    expect_tables_match(spec, seed);
-  }
-}
-
-TEST(KernelsCm7, ConstantRemoteChannelsAreFilledNotComputed) {
-  // Remote channels whose values cannot leave one symbol (a bias beyond what the weights can
-  // offset: dead channels, as the rate term leaves many of a trained model's): prepare proves them
-  // constant by interval arithmetic and the fused kernel fills their planes instead of computing
-  // them. Two sink to the clamp's bottom (symbol 0), one rises to its top (the last symbol: a
-  // nonzero fill); the symbols must still be the reference's.
-  for (uint32_t seed = 50; seed < 56; ++seed) {
-    ModelSpec spec = random_model({}, seed);
-    for (auto& layer : spec.layers) {
-      if (layer.op != LayerOp::pointwise) continue;
-      layer.out_zero_point = -128;
-      layer.act_min = -128;
-      layer.act_max = 127;
-    }
-    for (size_t t = 0; t < spec.split.thresholds.size(); ++t) {  // as above
-      spec.split.thresholds[t] = static_cast<int8_t>(-125 + 10 * static_cast<int>(t));
-    }
-    auto& last = spec.layers.back();
-    const unsigned k = static_cast<unsigned>(spec.split.k);
-    last.bias[k] = -(1 << 20);
-    last.bias[k + 1] = 1 << 20;
-    last.bias[last.bias.size() - 1] = -(1 << 20);
-    const std::vector<uint8_t> bytes = write_model(spec);
-    agn_model m{};
-    ASSERT_EQ(agn_model_load(&m, bytes.data(), bytes.size()), AGN_OK) << m.error;
-    std::vector<uint32_t> state(agn_cm7_state_size(&m) / 4 + 1);
-    agn_cm7_prepare(&m, state.data());
-    const auto& s = agilenn::device::cm7::state_of(state.data());
-    const unsigned remote = static_cast<unsigned>(last.out_channels) - k;
-    ASSERT_TRUE(s.fused);
+    const unsigned remote = m.layers[m.layer_count - 1].out_channels - unsigned{m.k};
     ASSERT_LE(s.remote_live, remote - 3) << "seed " << seed;
     ASSERT_GT(s.remote_live, 0u) << "seed " << seed;
-    const auto* order = reinterpret_cast<const uint16_t*>(reinterpret_cast<const uint8_t*>(state.data()) + s.remote_order);
-    const auto* fill = reinterpret_cast<const uint8_t*>(state.data()) + s.remote_fill;
+    const auto* order = reinterpret_cast<const uint16_t*>(base + s.remote_order);
+    const auto* fill = base + s.remote_fill;
     const std::set<unsigned> constant(order + s.remote_live, order + remote);
     EXPECT_EQ(constant.size(), remote - s.remote_live);
     for (unsigned j : {0u, 1u, remote - 1}) EXPECT_EQ(constant.count(j), 1u) << "channel " << j << " seed " << seed;

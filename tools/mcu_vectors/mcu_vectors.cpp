@@ -1,7 +1,8 @@
-// mcu_vectors: writes a random model of the default shape (src/modelfile/random_model.h) as a
-// model folder, and the host runtime's outputs for a few images, so that firmware can check that
-// it computes exactly the same bytes (tests/firmware/pipeline_test.cpp) and benches have a model
-// before a trained export exists.
+// mcu_vectors: writes a random model of the default shape, shaped like an export of a
+// rate-trained model (src/modelfile/random_model.h, export_like), as a model folder, and the host
+// runtime's outputs for a few images, so that firmware can check that it computes exactly the
+// same bytes (tests/firmware/pipeline_test.cpp) and benches have a model before a trained export
+// exists.
 //
 //   mcu_vectors --out DIR [--seed S] [--images N]
 //
@@ -100,8 +101,9 @@ int main(int argc, char** argv) {
   if (images < 1 || images > 100) usage("--images must be in [1, 100]");
 
   try {
-    const std::vector<uint8_t> model_bytes =
-        agilenn::modelfile::write_model(agilenn::modelfile::random_model({}, seed));
+    agilenn::modelfile::RandomModelOptions options;
+    options.export_like = true;  // the device's default paths: the Cortex-M7 assembly loops
+    const std::vector<uint8_t> model_bytes = agilenn::modelfile::write_model(agilenn::modelfile::random_model(options, seed));
     static agn_model model;
     if (agn_model_load(&model, model_bytes.data(), model_bytes.size()) != AGN_OK) {
       throw std::runtime_error(std::string("model: ") + model.error);
