@@ -98,7 +98,10 @@ struct Encoder {
   // x < 2^31 and f >= 1, so one byte out brings x below 2^23 <= f * 2^23: at most one byte.
   inline bool put(const uint8_t* start, unsigned s) {
     const uint32_t c = start[s];
-    const uint32_t f = (uint8_t)(start[s + 1] - c);
+    return put(c, (uint8_t)(start[s + 1] - c));
+  }
+  // The same for a symbol's start c and frequency f.
+  inline bool put(uint32_t c, uint32_t f) {
     if (x >= (f << 23)) {
       if (p == lo) return false;
       *--p = (uint8_t)x;
@@ -276,9 +279,10 @@ __attribute__((noinline)) bool encode_zero_plane(const agn_rans_model* m, unsign
     if (*p != 0) return false;
   }
   const uint8_t* table = m->run_start + m->run_map[channel * AGN_RANS_RUN_CONTEXTS + 2 * kLookahead] * kRunTableBytes;
+  const uint32_t c = table[AGN_RANS_RUN_END], f = (uint8_t)(table[AGN_RANS_RUN_END + 1] - c);  // loaded once
   Encoder enc = *state;
   bool room = true;
-  for (unsigned y = 0; y < m->height && room; ++y) room = enc.put(table, AGN_RANS_RUN_END);
+  for (unsigned y = 0; y < m->height && room; ++y) room = enc.put(c, f);
   *state = enc;
   *status = room ? AGN_OK : AGN_ERR_NO_SPACE;
   return true;
