@@ -294,7 +294,7 @@ struct State {
   // The fused kernel's remote channels (the last layer's channels k .. C - 1, numbered from 0):
   // byte offset of uint16 remote_order[C - k], the `remote_live` channels it computes first, then
   // the constant ones, whose symbol is the same for every input image (prepare bounds each
-  // channel's values by interval arithmetic from the image's [-128, 127] through every layer);
+  // channel's accumulator over the last layer's input clamp; state_cm7.cpp, remote_channels);
   // and of uint8 remote_fill[C - k], a constant channel's symbol in both nibbles of a byte. The
   // kernel fills a constant channel's plane once per image instead of computing it.
   uint32_t remote_order;
