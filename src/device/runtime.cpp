@@ -27,7 +27,10 @@ size_t pad4(size_t n) { return (n + 3) & ~size_t{3}; }
 // The kernel state holds pointers: 4-byte aligned on the device, 8 on a 64-bit host.
 size_t pad_pointer(size_t n) { return (n + alignof(void*) - 1) & ~(alignof(void*) - 1); }
 
-size_t ring_bytes(const agn_layer& l) { return pad4(size_t{l.kernel} * l.in_width * l.in_channels); }
+// Bytes of one row of layer l's input ring: the kernel table's (kernels.h), or the HWC row.
+size_t ring_row_bytes(const agn_kernel_table* kernels, const agn_layer& l) {
+  return kernels->ring_row_bytes != nullptr ? kernels->ring_row_bytes(&l) : size_t{l.in_width} * l.in_channels;
+}
 
 // Offsets of the arena parts (see runtime.h).
 struct Layout {
@@ -57,7 +60,7 @@ AGN_SETUP __attribute__((noinline)) Layout plan(const agn_model* m, unsigned cod
   off += pad4(m->k);
   for (unsigned i = 0; i < m->layer_count; ++i) {
     p.rings[i] = off;
-    off += ring_bytes(m->layers[i]);
+    off += pad4(size_t{m->layers[i].kernel} * ring_row_bytes(kernels, m->layers[i]));
   }
   p.feature_row = off;
   off += pad4(size_t{m->feature_width} * m->feature_channels);
@@ -108,7 +111,7 @@ __attribute__((noinline, noclone))
 void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
   const agn_model* m = rt->model;
   const agn_layer& l = m->layers[i];
-  const size_t row_bytes = size_t{l.in_width} * l.in_channels;
+  const size_t row_bytes = rt->row_bytes[i];
   const agn_conv_row_fn kernel = agn_kernel_for_op(rt->kernels, l.op);
   const bool last_layer = i + 1 == m->layer_count;
   while (rt->next_row[i] < l.out_height) {
@@ -126,8 +129,7 @@ void push_row(agn_runtime* rt, unsigned i, unsigned y, Ticker* ticker) {
     if (last_layer) {
       out = rt->feature_row;
     } else {
-      const agn_layer& next = m->layers[i + 1];
-      out = rt->rings[i + 1] + (r % next.kernel) * (size_t{next.in_width} * next.in_channels);
+      out = rt->rings[i + 1] + (r % m->layers[i + 1].kernel) * size_t{rt->row_bytes[i + 1]};
     }
     ticker->enter(AGN_RUNTIME_STAGE_LAYER + i);
     if (last_layer && rt->kernels->last_split != nullptr) {
@@ -197,7 +199,13 @@ extern "C" AGN_SETUP agn_status agn_runtime_init(agn_runtime* rt, const agn_mode
   rt->symbols = base + p.symbols;
   rt->pool_sums = reinterpret_cast<int32_t*>(base + p.pool_sums);
   rt->pooled = reinterpret_cast<int8_t*>(base + p.pooled);
-  for (unsigned i = 0; i < model->layer_count; ++i) rt->rings[i] = reinterpret_cast<int8_t*>(base + p.rings[i]);
+  for (unsigned i = 0; i < model->layer_count; ++i) {
+    rt->rings[i] = reinterpret_cast<int8_t*>(base + p.rings[i]);
+    rt->row_bytes[i] = static_cast<uint32_t>(ring_row_bytes(kernels, model->layers[i]));
+  }
+  // Zeroed once, so that bytes no kernel writes (the unused half of an odd channel count's packed
+  // pair, which meets a zero weight) are never read uninitialised.
+  memset(base + p.rings[0], 0, p.feature_row - p.rings[0]);
   rt->feature_row = reinterpret_cast<int8_t*>(base + p.feature_row);
   rt->codec_state = base + p.codec;
   if (kernels->prepare != nullptr) {
@@ -246,7 +254,7 @@ extern "C" agn_status agn_runtime_run(agn_runtime* rt, const uint8_t* image, siz
   for (unsigned y = 0; y < m->input_height; ++y) {
     // Pixel p becomes the int8 value p - 128 (model_format.h, INPUT section).
     ticker.enter(AGN_RUNTIME_STAGE_INPUT);
-    int8_t* dst = rt->rings[0] + (y % first.kernel) * row_bytes;
+    int8_t* dst = rt->rings[0] + (y % first.kernel) * size_t{rt->row_bytes[0]};
     const uint8_t* src = image + y * row_bytes;
     for (size_t j = 0; j < row_bytes; ++j) dst[j] = static_cast<int8_t>(src[j] - 128);
     ticker.mark(&rt->ticks.input);

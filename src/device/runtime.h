@@ -9,7 +9,8 @@
 //   2. the kernel table's state (kernels.h: state_size/prepare; none for the reference kernels).
 //   3. a region shared by two phases:
 //      a. while running the extractor: pooling sums (int32[k]), pooled values (int8[k]), for each
-//         layer a ring of `kernel` input rows (in_width * in_channels bytes each), and one
+//         layer a ring of `kernel` input rows (in_width * in_channels bytes each, or what the
+//         kernel table's ring_row_bytes says), and one
 //         feature-map row (feature_width * C bytes). The full H x W x C map is never held.
 //      b. while encoding with LZW: the agn_lzw_encoder. (rANS needs no arena: its tables are read
 //         in place from the model's RANS section.)
@@ -77,6 +78,7 @@ typedef struct agn_runtime {
   int32_t* pool_sums;
   int8_t* pooled;
   int8_t* rings[AGN_MODEL_MAX_LAYERS];
+  uint32_t row_bytes[AGN_MODEL_MAX_LAYERS];  // bytes of one row of each ring (kernels.h: ring_row_bytes)
   int8_t* feature_row;
   void* codec_state;     // the LZW encoder's state (arena)
   agn_rans_model rans;   // a view of the model's RANS section, parsed at init

@@ -85,6 +85,11 @@ TEST(KernelsCm7, FullRangeReluLayersTakeTheSignFreeLoopsAndTheWideSymbolTable) {
     agn_cm7_prepare(&m, state.data());
     const auto& s = agilenn::device::cm7::state_of(state.data());
     ASSERT_TRUE(s.fused);
+    // Each depthwise layer writes its rows packed for the pointwise layer after it.
+    for (unsigned i = 0; i < m.layer_count; ++i) {
+      EXPECT_EQ(s.layer[i].packed_out, i % 2 == 0 ? 1u : 0u) << "layer " << i;
+      EXPECT_EQ(s.layer[i].packed_in, i % 2 == 1 ? 1u : 0u) << "layer " << i;
+    }
     EXPECT_EQ(s.layer[m.layer_count - 1].sign_mask, 0);
     ASSERT_GT(s.wide_count, 0u);
     const auto* base = reinterpret_cast<const uint8_t*>(state.data());

@@ -4,7 +4,9 @@
 // validated at load, so they run unchecked.
 //
 // Row contract (the runtime streams the extractor one output row at a time):
-//   - A tensor row is width * channels int8 values, HWC (pixel x, channel c at x * channels + c).
+//   - A tensor row is width * channels int8 values, HWC (pixel x, channel c at x * channels + c),
+//     unless the table says otherwise for rows that only its own kernels write and read
+//     (ring_row_bytes below; the image's rows and the last layer's are always HWC).
 //   - A conv row kernel computes output row r of `layer` from in_rows[0..kernel), where
 //     in_rows[j] is input row r * stride - padding + j, or null when that row is padding.
 //     Columns outside the row are padding too. Padding contributes nothing (q = zero point).
@@ -52,6 +54,11 @@ typedef struct agn_kernel_table {
   // its arena (4-byte aligned) and calls prepare once at init.
   size_t (*state_size)(const agn_model* model);
   void (*prepare)(const agn_model* model, void* state);
+  // Optional: bytes of one row of a layer's input ring, at least in_width * in_channels (null:
+  // that, the HWC row). A table whose kernels pass some rows between them in another layout (the
+  // Cortex-M7 depthwise kernel writes its rows packed for the pointwise one) says here how much
+  // room they take; the runtime sizes and indexes its rings with it.
+  size_t (*ring_row_bytes)(const agn_layer* layer);
 } agn_kernel_table;
 
 // Reference kernels (kernels/reference/): plain loops that read like the maths.

@@ -83,16 +83,6 @@ inline uint32_t pack16(int32_t lo, int32_t hi) {
 #endif
 }
 
-// Bytes 0 and 2 of w sign-extended into the two halves (SXTB16), and bytes 1 and 3 (SXTB16 ROR 8).
-inline uint32_t sxtb16_even(uint32_t w) {
-#if defined(__ARM_FEATURE_DSP)
-  return __sxtb16(w);
-#else
-  return pack16(static_cast<int8_t>(w), static_cast<int8_t>(w >> 16));
-#endif
-}
-inline uint32_t sxtb16_odd(uint32_t w) { return sxtb16_even((w >> 8) | (w << 24)); }
-
 // Per output channel: bias with the input zero point folded in (bias - zp_in * sum of weights,
 // over the whole window) and the fast requantisation parameters.
 struct Channel {
@@ -135,80 +125,21 @@ inline int32_t ssat8(int32_t v) {
 #endif
 }
 
-// Packs pixel[0..channels) into pairs[0..ceil(channels / 2)). With an odd count the last
-// channel goes in the last pair's high half; its low half is not used (the packed weights have 0
-// there, prepare()), so the 3-channel row packing can leave channel 0 there.
+// Packed rows: the pointwise kernels read a row as signed 16-bit pairs, n = ceil(C / 2) words per
+// pixel, word j holding channels 2j (low half) and 2j + 1 (high half); with an odd count the last
+// channel is in the low half of the last word and the high half is not used (the packed weights
+// have 0 there, prepare()). So channel c of pixel x is the halfword 2n * x + c. A depthwise layer
+// that feeds a pointwise one writes its rows packed (Layer::packed_out); otherwise the pointwise
+// kernel packs its int8 input row itself (pack_row).
 inline void pack_pixel(const int8_t* pixel, unsigned channels, uint32_t* pairs) {
   unsigned j = 0;
   for (; 2 * j + 1 < channels; ++j) pairs[j] = pack16(pixel[2 * j], pixel[2 * j + 1]);
-  if (channels & 1u) pairs[j] = pack16(0, pixel[2 * j]);
+  if (channels & 1u) pairs[j] = pack16(pixel[2 * j], 0);
 }
 
-// Packs a row of `width` pixels into pairs, pack_pixel's order, ceil(in_channels / 2) words each.
+// Packs a row of `width` pixels, pack_pixel's layout. Not on the hot path: the default
+// extractor's pointwise layers read rows their depthwise layer wrote packed.
 inline void pack_row(const int8_t* row, unsigned width, unsigned in_channels, uint32_t* x) {
-  if (in_channels == 4) {
-#if defined(__ARM_FEATURE_DSP)
-    if (width > 0) {  // the loop below, written out: 7 instructions per pixel (GCC 12 makes 12)
-      const uint32_t* end = x + 2 * width;
-      uint32_t w, even, odd;
-      __asm__ volatile(
-          "1:\n\t"
-          "ldr %[w], [%[row]], #4\n\t"
-          "sxtb16 %[even], %[w]\n\t"
-          "sxtb16 %[odd], %[w], ror #8\n\t"
-          "pkhbt %[w], %[even], %[odd], lsl #16\n\t"
-          "pkhtb %[odd], %[odd], %[even], asr #16\n\t"
-          "strd %[w], %[odd], [%[x]], #8\n\t"
-          "cmp %[x], %[end]\n\t"
-          "bne 1b"
-          : [row] "+r"(row), [x] "+r"(x), [w] "=&r"(w), [even] "=&r"(even), [odd] "=&r"(odd)
-          : [end] "r"(end)
-          : "cc", "memory");
-    }
-    return;
-#endif
-    for (unsigned px = 0; px < width; ++px, row += 4, x += 2) {
-      uint32_t word;
-      __builtin_memcpy(&word, row, 4);
-      const uint32_t even = sxtb16_even(word), odd = sxtb16_odd(word);  // channels (0, 2), (1, 3)
-      x[0] = pack16(static_cast<int32_t>(even), static_cast<int32_t>(odd));
-      x[1] = (odd & 0xFFFF0000u) | (even >> 16);
-    }
-    return;
-  }
-  if (in_channels == 3) {
-    // A word from each pixel (it reaches into the next pixel, so not for the last): channels
-    // (0, 2) by SXTB16 are the second pair (channel 2 high), (0, 1) the first.
-#if defined(__ARM_FEATURE_DSP)
-    if (width > 1) {  // the loop below, written out: 7 instructions per pixel (GCC 12 makes 10)
-      const uint32_t* end = x + 2 * (width - 1);
-      uint32_t w, even, odd;
-      __asm__ volatile(
-          "1:\n\t"
-          "ldr %[w], [%[row]], #3\n\t"
-          "sxtb16 %[even], %[w]\n\t"
-          "sxtb16 %[odd], %[w], ror #8\n\t"
-          "pkhbt %[odd], %[even], %[odd], lsl #16\n\t"
-          "strd %[odd], %[even], [%[x]], #8\n\t"
-          "cmp %[x], %[end]\n\t"
-          "bne 1b"
-          : [row] "+r"(row), [x] "+r"(x), [w] "=&r"(w), [even] "=&r"(even), [odd] "=&r"(odd)
-          : [end] "r"(end)
-          : "cc", "memory");
-      width = 1;
-    }
-#else
-    for (; width > 1; --width, row += 3, x += 2) {
-      uint32_t word;
-      __builtin_memcpy(&word, row, 4);
-      const uint32_t even = sxtb16_even(word);
-      x[0] = pack16(static_cast<int32_t>(even), static_cast<int32_t>(sxtb16_odd(word)));
-      x[1] = even;
-    }
-#endif
-    if (width > 0) pack_pixel(row, 3, x);
-    return;
-  }
   const unsigned n = (in_channels + 1) / 2;
   for (unsigned px = 0; px < width; ++px) pack_pixel(row + px * in_channels, in_channels, x + px * n);
 }
@@ -274,6 +205,11 @@ struct Layer {
   uint32_t weights;      // pointwise: byte offset of uint32 pairs [out][ceil(in / 2)], scaled;
                          // depthwise 3x3: Depthwise3[channels]
   uint32_t weight_sums;  // depthwise: byte offset of int32 [kernel][channels], sums over kx, scaled
+  // A depthwise 3x3 layer on the row path whose successor is a fast pointwise layer: it writes its
+  // rows packed (packed_out) and the pointwise layer reads them as they are (packed_in). Their
+  // ring rows are ring_row_bytes long.
+  uint32_t packed_out;
+  uint32_t packed_in;
 };
 
 // The whole state (kernels.h: state_size/prepare), followed by the arrays the offsets name.
@@ -303,6 +239,8 @@ struct State {
 };
 
 constexpr int32_t kMaxWideSymbols = 2048;
+constexpr unsigned kMaxPackedWords = 128;  // a packed row, width * ceil(in_channels / 2) words
+constexpr int kMaxRowWidth = 64;           // the depthwise 3x3 row path's row of accumulators
 
 inline const State& state_of(const void* state) { return *static_cast<const State*>(state); }
 template <typename T>
@@ -316,6 +254,7 @@ inline unsigned layer_index(const State& s, const agn_layer* layer) { return sta
 extern "C" {
 size_t agn_cm7_state_size(const agn_model* model);
 void agn_cm7_prepare(const agn_model* model, void* state);
+size_t agn_cm7_ring_row_bytes(const agn_layer* layer);
 void agn_conv_dw_s8_cm7(const agn_layer* layer, const void* state, const int8_t* const* in_rows, int8_t* out_row);
 void agn_conv_pw_s8_cm7(const agn_layer* layer, const void* state, const int8_t* const* in_rows, int8_t* out_row);
 void agn_split_row_s8_cm7(const agn_model* model, const void* state, const int8_t* row, unsigned row_index,

@@ -4,13 +4,15 @@
 //
 // 3x3, stride 1, padding 1 (the default extractor's layers): every input value is loaded once
 // per channel instead of three times (channel3 below, the definition and the host path; row3_asm
-// is the same in inline assembly on the target, for 3 or 4 channels, the whole int8 range and
-// even widths). Padding columns hold the input zero point (which the folded bias cancels); a
-// padding row gets zero weights and its part of the folded bias back.
+// is the same in inline assembly on the target, for the layers that write their rows packed for
+// the pointwise layer after them: 3 or 4 channels, the whole int8 range and even widths,
+// Layer::packed_out). Padding columns hold the input zero point (which the folded bias cancels);
+// a padding row gets zero weights and its part of the folded bias back.
 //
 // Other shapes (on the target also the 3x3 ones row3_asm does not take): a window loop per
 // output pixel (borders and missing rows handled per tap).
 #include <stddef.h>
+#include <string.h>
 
 #include "device/kernels/cm7/cm7_kernels.h"
 
@@ -19,7 +21,7 @@ namespace cm7 = agilenn::device::cm7;
 namespace {
 
 constexpr int kMaxChannels = 64;
-constexpr int kMaxWidth = 64;  // the 3x3 path's row of accumulators
+constexpr int kMaxWidth = cm7::kMaxRowWidth;  // the 3x3 path's row of accumulators
 
 // The scaled accumulator of output pixel ox of channel c, any kernel, stride and padding: taps
 // outside the row add zp * w (the folded bias took it away); missing rows are in `bias` already.
@@ -46,9 +48,11 @@ int32_t window_acc(const agn_layer& l, const int8_t* const* rows, int32_t bias, 
 // with that column's tap pair for each of the outputs x - 1, x, x + 1 it touches; acc[x] is
 // stored when column x + 1 is done.
 // Pass 2, row 2 (p2), requantisation and the clamp: row 2's columns x - 1 and x stay packed (one
-// SMLAD with taps 0 and 1; tap 2 times column x + 1), then out[x].
+// SMLAD with taps 0 and 1; tap 2 times column x + 1), then out[x], `out_step` bytes apart: an
+// int8 value, or (packed) a 16-bit one.
 void channel3(const int8_t* p0, const int8_t* p1, const int8_t* p2, int stride, int width, const cm7::Depthwise3& d,
-              const cm7::Channel& ch, int32_t lo, int32_t hi, int32_t* acc, int8_t* out) {
+              const cm7::Channel& ch, int32_t lo, int32_t hi, int32_t* acc, bool packed, size_t out_step,
+              uint8_t* out) {
   const uint32_t w0 = d.rows01[0], w1 = d.rows01[1], w2 = d.rows01[2];
   uint32_t t = cm7::pack16(p0[0], p1[0]);  // column 0
   int32_t x = cm7::smlad(t, w1, d.left);   // output 0
@@ -71,10 +75,14 @@ void channel3(const int8_t* p0, const int8_t* p1, const int8_t* p2, int stride, 
   const uint32_t wa = d.row2_01;
   const int32_t w22 = static_cast<int16_t>(d.row2_12 >> 16);
   uint32_t q = static_cast<uint32_t>(int32_t{p2[0]}) << 16;  // columns -1 (0: it is in `left`) and 0
-  for (int i = 0; i < width; ++i, out += stride) {
+  for (int i = 0; i < width; ++i, out += out_step) {
     const int32_t next = i + 1 < width ? p2[(i + 1) * stride] : 0;  // column `width`: in `right`
-    const int32_t v = cm7::requantize(cm7::smlad(q, wa, acc[i]) + next * w22, ch);
-    *out = cm7::clamp8(v, lo, hi);
+    const int16_t v = cm7::clamp8(cm7::requantize(cm7::smlad(q, wa, acc[i]) + next * w22, ch), lo, hi);
+    if (packed) {
+      memcpy(out, &v, 2);
+    } else {
+      *out = static_cast<uint8_t>(v);
+    }
     q = cm7::pack16(static_cast<int32_t>(q) >> 16, next);
   }
 }
@@ -113,18 +121,20 @@ __attribute__((noinline)) void masked_weights(const agn_layer& l, const int8_t* 
 }
 
 #if !defined(__ARM_FEATURE_DSP)
-// Every channel of a 3x3 row, the C loops (any channel count, width and clamp): the host path;
-// row3_asm below is the same on the target.
+// Every channel of a 3x3 row, the C loops (any channel count, width and clamp; the row HWC or
+// packed, cm7_kernels.h): the host path; row3_asm below is the same on the target.
 __attribute__((noinline)) void row3(const agn_layer& l, const int8_t* const* in_rows, const cm7::Depthwise3* weights,
-                                    const cm7::Channel* ch, const int32_t* sums, int8_t* out_row) {
+                                    const cm7::Channel* ch, const int32_t* sums, bool packed, int8_t* out_row) {
   const Rows3 rows = rows3(in_rows);
   const int channels = l.out_channels;
+  const size_t step = packed ? 4 * size_t{(l.out_channels + 1u) / 2u} : size_t{l.out_channels};
   int32_t acc[kMaxWidth];
   for (int c = 0; c < channels; ++c) {
     cm7::Depthwise3 masked;
     if (!rows.all_rows) masked_weights(l, in_rows, weights[c], sums, c, &masked);
     channel3(rows.r[0] + c, rows.r[1] + c, rows.r[2] + c, channels, l.out_width, rows.all_rows ? weights[c] : masked,
-             ch[c], l.act_min, l.act_max, acc, out_row + c);
+             ch[c], l.act_min, l.act_max, acc, packed, step,
+             reinterpret_cast<uint8_t*>(out_row) + (packed ? 2 * c : c));
   }
 }
 #endif
@@ -133,7 +143,7 @@ __attribute__((noinline)) void row3(const agn_layer& l, const int8_t* const* in_
 // What row3_asm's loops read and advance, channel by channel (offsets used in the assembly).
 struct Frame3 {
   const int8_t* rows[3];  // rows 0, 1, 2 at channel c
-  int8_t* out;            // out_row + c
+  int8_t* out;            // out_row + 2c: the packed row's halfword of channel c, pixel 0
   const cm7::Depthwise3* d;
   const cm7::Channel* ch;
   int32_t* acc;
@@ -146,7 +156,7 @@ struct Frame3 {
 // widths >= 4. Each loop is unrolled twice (entered in the middle for an odd pair count):
 // pass 1 takes two columns in 13 instructions (4 LDRSB, 2 PKHBT, 6 SMLAD, STRD) plus the loop;
 // pass 2 two outputs in 18 (2 LDRSB, LDRD, 5 multiply-accumulates and PKHBT, 5 per output to
-// requantise and store: SMMLAR, ADD, ASR, SSAT, STRB) plus the loop, the loop counter and the
+// requantise and store: SMMLAR, ADD, ASR, SSAT, STRH into the packed row) plus the loop, the loop counter and the
 // shift in one register ((iterations left - 1) << 8 | e: ASR reads the low byte); its last pair
 // runs once more with column `width` = 0. The frame's address is kept at [sp] while the loops
 // use every other register.
@@ -239,7 +249,7 @@ __attribute__((noinline)) void row3_asm(const agn_layer& l, const int8_t* const*
       "ldr %[w0], [sp]\n\t"
       "ldrd %[p0], %[p1], [%[w0], #8]\n\t"
       "adds %[t0], %[p0], #1\n\t"
-      "adds %[t1], %[p1], #1\n\t"
+      "adds %[t1], %[p1], #2\n\t"
       "strd %[t0], %[t1], [%[w0], #8]\n\t"
       "ldrd %[y], %[x], [%[w0], #16]\n\t"
       "adds %[t0], %[y], #32\n\t"
@@ -271,12 +281,12 @@ __attribute__((noinline)) void row3_asm(const agn_layer& l, const int8_t* const*
         "add %[w0], %[w0], %[t0], asr #31\n\t"
         "asr %[w0], %[w0], %[n]\n\t"
         "ssat %[w0], #8, %[w0]\n\t"
-        "strb %[w0], [%[p1]], %[c2]\n\t"
+        "strh %[w0], [%[p1]], #16\n\t"
         "smmlar %[w1], %[t1], %[x], %[bias]\n\t"
         "add %[w1], %[w1], %[t1], asr #31\n\t"
         "asr %[w1], %[w1], %[n]\n\t"
         "ssat %[w1], #8, %[w1]\n\t"
-        "strb %[w1], [%[p1], %[mc]]\n\t"
+        "strh %[w1], [%[p1], #-8]\n\t"
       "4:\n\t"
         "ldrsb %[w0], [%[p0], %[c]]\n\t"
         "ldrsb %[w1], [%[p0], %[c2]]!\n\t"
@@ -291,12 +301,12 @@ __attribute__((noinline)) void row3_asm(const agn_layer& l, const int8_t* const*
         "add %[w0], %[w0], %[t0], asr #31\n\t"
         "asr %[w0], %[w0], %[n]\n\t"
         "ssat %[w0], #8, %[w0]\n\t"
-        "strb %[w0], [%[p1]], %[c2]\n\t"
+        "strh %[w0], [%[p1]], #16\n\t"
         "smmlar %[w1], %[t1], %[x], %[bias]\n\t"
         "add %[w1], %[w1], %[t1], asr #31\n\t"
         "asr %[w1], %[w1], %[n]\n\t"
         "ssat %[w1], #8, %[w1]\n\t"
-        "strb %[w1], [%[p1], %[mc]]\n\t"
+        "strh %[w1], [%[p1], #-8]\n\t"
       "subs %[n], %[n], #256\n\t"
       "bpl 3b\n\t"
       "cmn %[n], #256\n\t"  // then the last pair, once, with column `width` = 0
@@ -313,7 +323,7 @@ __attribute__((noinline)) void row3_asm(const agn_layer& l, const int8_t* const*
       "add sp, sp, #8"
       : [w0] "+r"(w0), [p0] "=&r"(p0), [p1] "=&r"(p1), [a] "=&r"(a), [n] "=&r"(n), [y] "=&r"(y), [x] "=&r"(x),
         [t] "=&r"(t), [t0] "=&r"(t0), [t1] "=&r"(t1), [w1] "=&r"(w1), [w2] "=&r"(w2), [bias] "=&r"(bias)
-      : [c] "i"(C), [c2] "i"(2 * C), [mc] "i"(-C)
+      : [c] "i"(C), [c2] "i"(2 * C)
       : "cc", "memory");
 }
 #endif
@@ -336,14 +346,14 @@ extern "C" void agn_conv_dw_s8_cm7(const agn_layer* l, const void* state, const 
     const cm7::Depthwise3* weights = cm7::at<cm7::Depthwise3>(state, p.weights);
 #if defined(__ARM_FEATURE_DSP)
     // The channel count as an immediate for the default extractor's layers (3 and 4 channels, the
-    // whole int8 range). Other 3x3 shapes take the window loop below on the target (flash: no
-    // second set of row loops there).
-    if (p.full_range && l->out_width >= 4 && !(l->out_width & 1) && (channels == 3 || channels == 4)) {
+    // whole int8 range, the rows packed for the pointwise layer after them). Other 3x3 shapes take
+    // the window loop below on the target (flash: no second set of row loops there).
+    if (p.packed_out) {
       (channels == 3 ? row3_asm<3> : row3_asm<4>)(*l, in_rows, weights, ch, sums, out_row);
       return;
     }
 #else
-    row3(*l, in_rows, weights, ch, sums, out_row);
+    row3(*l, in_rows, weights, ch, sums, p.packed_out != 0, out_row);
     return;
 #endif
   }

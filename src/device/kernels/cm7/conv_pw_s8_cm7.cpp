@@ -1,15 +1,13 @@
-// Pointwise row kernel for the Cortex-M7: the row's pixels are packed once into signed 16-bit
-// pairs, then channel by channel (the channel's packed weights and requantisation parameters
-// stay in registers across the row) two multiply-accumulates per instruction (SMLAD) against
-// weights packed and scaled at init, with the input zero point folded into the bias and fast
-// exact requantisation.
+// Pointwise row kernel for the Cortex-M7: the row's pixels as signed 16-bit pairs (packed by the
+// depthwise layer before, or here), then channel by channel (the channel's packed weights and
+// requantisation parameters stay in registers across the row) two multiply-accumulates per
+// instruction (SMLAD) against weights packed and scaled at init, with the input zero point folded
+// into the bias and fast exact requantisation.
 #include "device/kernels/cm7/cm7_kernels.h"
 
 namespace cm7 = agilenn::device::cm7;
 
 namespace {
-
-constexpr unsigned kMaxPackedWords = 128;  // width * ceil(in_channels / 2)
 
 // One output channel over the row (not inlined: the loop gets every register).
 template <unsigned N, bool FullRange>
@@ -76,14 +74,18 @@ extern "C" void agn_conv_pw_s8_cm7(const agn_layer* l, const void* state, const 
   const cm7::State& s = cm7::state_of(state);
   const cm7::Layer& p = s.layer[cm7::layer_index(s, l)];
   const unsigned n = (l->in_channels + 1u) / 2u;
-  if (!p.fast || size_t{n} * l->out_width > kMaxPackedWords) {
+  if (!p.fast || size_t{n} * l->out_width > cm7::kMaxPackedWords) {
     agn_conv_s8_ref(l, nullptr, in_rows, out_row);
     return;
   }
   const cm7::Channel* ch = cm7::at<cm7::Channel>(state, p.channels);
   const uint32_t* weights = cm7::at<uint32_t>(state, p.weights);
-  uint32_t x[kMaxPackedWords];
-  cm7::pack_row(in_rows[0], l->out_width, l->in_channels, x);
+  uint32_t packed[cm7::kMaxPackedWords];
+  const uint32_t* x = reinterpret_cast<const uint32_t*>(in_rows[0]);  // packed by the depthwise layer
+  if (!p.packed_in) {
+    cm7::pack_row(in_rows[0], l->out_width, l->in_channels, packed);
+    x = packed;
+  }
   if (n == 2 && p.full_range && p.sign_mask == 0) {
     rows<2>(*l, p, ch, weights, x, out_row);
   } else {

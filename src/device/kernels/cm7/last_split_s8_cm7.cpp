@@ -1,5 +1,5 @@
-// The last (pointwise) layer fused with the split, for the Cortex-M7. The row's pixels are packed
-// once into 16-bit pairs; then channel by channel, so that a channel's packed weights and
+// The last (pointwise) layer fused with the split, for the Cortex-M7. The row's pixels as 16-bit
+// pairs (packed by the depthwise layer before, or here); then channel by channel, so that a channel's packed weights and
 // requantisation parameters stay in registers across the row, and nothing of the feature map is
 // stored:
 //   - the k local channels are requantised (fast, exact) and summed for the pooling on the fly;
@@ -23,7 +23,6 @@ namespace cm7 = agilenn::device::cm7;
 
 namespace {
 
-constexpr unsigned kMaxPackedWords = 128;  // width * ceil(in_channels / 2)
 constexpr unsigned kMaxLocal = 64;
 
 // Adds to pool_sums[j] the sum over the row of the clamped requantised values of local channel
@@ -269,8 +268,12 @@ void fused_row(const agn_model& m, const cm7::State& s, const void* state, const
   const unsigned width = m.feature_width;
   const size_t row_bytes = agn_symbol_row_bytes(width);
   const size_t plane = size_t{m.feature_height} * row_bytes;
-  uint32_t x[kMaxPackedWords];
-  cm7::pack_row(row, width, l.in_channels, x);
+  uint32_t packed[cm7::kMaxPackedWords];
+  const uint32_t* x = reinterpret_cast<const uint32_t*>(row);  // packed by the depthwise layer
+  if (!p.packed_in) {
+    cm7::pack_row(row, width, l.in_channels, packed);
+    x = packed;
+  }
   const int32_t pool_offset = static_cast<int32_t>(width) * m.local.in_zero_point;
   // N = 2 only for the full range and sign_mask 0 (agn_last_split_s8_cm7's dispatch); the other
   // case clamps to the layer's range, whatever it is (one C instance, flash).
@@ -290,7 +293,7 @@ extern "C" void agn_last_split_s8_cm7(const agn_model* m, const void* state, con
   const cm7::State& s = cm7::state_of(state);
   const agn_layer& l = m->layers[m->layer_count - 1];
   const unsigned n = (l.in_channels + 1u) / 2u;
-  if (!s.fused || size_t{n} * m->feature_width > kMaxPackedWords || m->k > kMaxLocal) {
+  if (!s.fused || size_t{n} * m->feature_width > cm7::kMaxPackedWords || m->k > kMaxLocal) {
     agn_kernel_for_op(&agn_kernels_cm7_unfused, l.op)(&l, state, in_rows, scratch_row);
     agn_split_row_s8_cm7(m, state, scratch_row, row_index, pool_sums, symbols);
     return;

@@ -81,9 +81,8 @@ void prepare_layer(const agn_model& m, unsigned i, cm7::State* s, uint8_t* base)
       const int8_t* w = l.weights + size_t{c} * l.in_channels;
       const int32_t p = channels[c].pre_shift;
       for (unsigned j = 0; j < n; ++j) {
-        // An odd count's last weight in the high half (pack_pixel).
-        pairs[c * n + j] = 2 * j + 1 < l.in_channels ? cm7::pack16(w[2 * j] * (1 << p), w[2 * j + 1] * (1 << p))
-                                                      : cm7::pack16(0, w[2 * j] * (1 << p));
+        // An odd count's last weight in the low half (pack_pixel).
+        pairs[c * n + j] = cm7::pack16(w[2 * j] * (1 << p), 2 * j + 1 < l.in_channels ? w[2 * j + 1] * (1 << p) : 0);
       }
     }
   }
@@ -169,7 +168,31 @@ void remote_channels(const agn_model& m, uint8_t* constant, int32_t* lo, uint32_
   *count = static_cast<uint32_t>(q_hi - q_lo + 1);
 }
 
+// Words of a packed row of pointwise layer l's input (cm7_kernels.h), 0 where the kernels take
+// no packed rows of that size.
+size_t packed_row_words(const agn_layer& l) {
+  const size_t words = size_t{l.in_width} * ((l.in_channels + 1u) / 2u);
+  return l.op == AGN_OP_POINTWISE && words <= cm7::kMaxPackedWords ? words : 0;
+}
+
+// Whether depthwise layer i writes its rows packed for pointwise layer i + 1 (Layer::packed_out):
+// the 3x3 row path's shape with its assembly's conditions (3 or 4 channels, the whole int8 range,
+// an even width of at least 4), both layers fast, and room for the packed row.
+bool packs(const agn_model& m, const cm7::State& s, unsigned i) {
+  const agn_layer& l = m.layers[i];
+  const agn_layer& next = m.layers[i + 1];
+  return l.op == AGN_OP_DEPTHWISE && l.kernel == 3 && l.stride == 1 && l.padding == 1 && l.out_width == l.in_width &&
+         l.in_width >= 4 && l.in_width <= cm7::kMaxRowWidth && (l.in_width & 1) == 0 &&
+         (l.out_channels == 3 || l.out_channels == 4) && s.layer[i].fast && s.layer[i].full_range &&
+         packed_row_words(next) > 0 && s.layer[i + 1].fast;
+}
+
 }  // namespace
+
+extern "C" size_t agn_cm7_ring_row_bytes(const agn_layer* l) {
+  const size_t hwc = size_t{l->in_width} * l->in_channels, packed = 4 * packed_row_words(*l);
+  return packed > hwc ? packed : hwc;
+}
 
 extern "C" size_t agn_cm7_state_size(const agn_model* m) {
   size_t size = pad4(sizeof(cm7::State));
@@ -199,6 +222,9 @@ extern "C" void agn_cm7_prepare(const agn_model* m, void* state) {
     s->layer[i].weight_sums = off;
     off += static_cast<uint32_t>(sums_bytes(l));
     prepare_layer(*m, i, s, base);
+  }
+  for (unsigned i = 0; i + 1 < m->layer_count; ++i) {
+    if (packs(*m, *s, i)) s->layer[i].packed_out = s->layer[i + 1].packed_in = 1;
   }
   // Symbols of int8 values, the last layer's clamp folded in (the fused kernel looks up values
   // saturated to int8 only; the unfused split's values are clamped already).
