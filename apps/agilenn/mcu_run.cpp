@@ -35,6 +35,8 @@ void print_run_table(std::FILE* f, const nlohmann::json& j) {
                "server %.3f, total %.3f\n",
                l["device"].get<double>(), j["instructions_per_image"].get<double>(), j["cpu_mhz"].get<double>(),
                l["link"].get<double>(), l["server"].get<double>(), l["total"].get<double>());
+  std::fprintf(f, "  instructions per image: %.0f run + encode, %.0f framing\n",
+               j["compute_instructions_per_image"].get<double>(), j["framing_instructions_per_image"].get<double>());
   std::fprintf(f, "  emulator wall time %.1f s\n", j["wall_s"].get<double>());
 }
 

@@ -318,12 +318,16 @@ int main() {
     agn_codec codec = default_codec;
     if (agn_runtime_run(&g_runtime, g_image, image_size, logits, sizeof(logits)) != AGN_OK ||
         agn_runtime_encode_default(&g_runtime, g_message + AGN_WIRE_REQUEST_HEADER, max_payload, &payload, &codec) !=
-            AGN_OK ||
-        agn_wire_request_header_write(codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED, g_message,
-                                      AGN_WIRE_REQUEST_HEADER) != AGN_OK) {
+            AGN_OK) {
       fail("runtime: ", g_runtime.error);
     }
-    uint64_t ticks = agn_systick_read() - start;
+    const uint64_t compute_ticks = agn_systick_read() - start;
+    start = agn_systick_read();
+    if (agn_wire_request_header_write(codec == AGN_CODEC_RANS ? AGN_WIRE_CODEC_RANS : AGN_WIRE_CODEC_PACKED, g_message,
+                                      AGN_WIRE_REQUEST_HEADER) != AGN_OK) {
+      fail("request header failed");
+    }
+    uint64_t ticks = agn_systick_read() - start;  // framing
     const size_t message_size = AGN_WIRE_REQUEST_HEADER + payload;
     const size_t fragments = agn_wire_fragment_count(message_size, c.max_datagram);
     if (fragments == 0) fail("message does not fit the wire format");
@@ -347,7 +351,8 @@ int main() {
     const uint32_t payload_crc = agn_crc32(g_message + AGN_WIRE_REQUEST_HEADER, payload);
 
     Reply reply = await_reply(c, seq);
-    const uint64_t instructions = ticks * AGN_SYSTICK_ICOUNT_INSTRUCTIONS_PER_TICK;
+    const uint64_t framing_instructions = ticks * AGN_SYSTICK_ICOUNT_INSTRUCTIONS_PER_TICK;
+    const uint64_t instructions = (compute_ticks + ticks) * AGN_SYSTICK_ICOUNT_INSTRUCTIONS_PER_TICK;
     const uint64_t compute_ns = instructions * 1000000ull / c.cpu_khz;
     const uint64_t round_trip_ns = up_ns + delay_ns + uint64_t{reply.server_us} * 1000u + reply.down_ns + delay_ns;
     if (reply.outcome == AGN_APP_ANSWERED && round_trip_ns > deadline_ns) reply.outcome = AGN_APP_LATE;
@@ -379,6 +384,7 @@ int main() {
     agn_store_u32le(g_record + AGN_APP_REC_BYTES_DOWN, reply.bytes);
     agn_store_u32le(g_record + AGN_APP_REC_SERVER_US, reply.server_us);
     store_u64(g_record + AGN_APP_REC_INSTRUCTIONS, instructions);
+    store_u64(g_record + AGN_APP_REC_FRAMING, framing_instructions);
     store_u64(g_record + AGN_APP_REC_UP_NS, up_ns);
     store_u64(g_record + AGN_APP_REC_DOWN_NS, reply.down_ns);
     store_u64(g_record + AGN_APP_REC_LATENCY_NS,

@@ -42,7 +42,7 @@
 #define AGN_LINK_NO_REPLY 0x54u  // 'T'
 
 #define AGN_APP_RESULTS_MAGIC 0x524D4741u  // "AGMR"
-#define AGN_APP_RESULTS_VERSION 1u
+#define AGN_APP_RESULTS_VERSION 2u
 #define AGN_APP_RESULTS_HEADER 16u
 
 // Record field offsets.
@@ -62,7 +62,9 @@
 #define AGN_APP_REC_UP_NS 40u         // u64 uplink serialisation time of the request datagrams
 #define AGN_APP_REC_DOWN_NS 48u       // u64 downlink serialisation time of the reply datagrams
 #define AGN_APP_REC_LATENCY_NS 56u    // u64 compute + round trip, or compute + deadline on a fallback
-#define AGN_APP_RECORD_FIXED 64u      // then int8 logits[classes]
+#define AGN_APP_REC_FRAMING 64u       // u64 the framing's part of AGN_APP_REC_INSTRUCTIONS (request header,
+                                      //     datagram headers, MACs and checksums)
+#define AGN_APP_RECORD_FIXED 72u      // then int8 logits[classes]
 
 typedef enum agn_app_outcome {
   AGN_APP_ANSWERED = 0,  // an authentic OK reply arrived by the deadline: the predictions are mixed

@@ -114,9 +114,10 @@ AppResults parse_results(std::span<const uint8_t> b) {
     m.up_ns = load_u64(p + AGN_APP_REC_UP_NS);
     m.down_ns = load_u64(p + AGN_APP_REC_DOWN_NS);
     m.latency_ns = load_u64(p + AGN_APP_REC_LATENCY_NS);
+    m.framing_instructions = load_u64(p + AGN_APP_REC_FRAMING);
     m.logits.assign(reinterpret_cast<const int8_t*>(p + AGN_APP_RECORD_FIXED),
                     reinterpret_cast<const int8_t*>(p + AGN_APP_RECORD_FIXED + r.classes));
-    if (m.outcome > AGN_APP_REJECTED || m.index != r.images.size()) {
+    if (m.outcome > AGN_APP_REJECTED || m.index != r.images.size() || m.framing_instructions > m.instructions) {
       throw std::runtime_error("mcu run: results record " + std::to_string(r.images.size()) + " is inconsistent");
     }
     r.images.push_back(std::move(m));
@@ -290,12 +291,13 @@ HostCheck check_against_host(std::span<const uint8_t> model_bytes, const std::ve
 
 nlohmann::json summarize(const AppResults& r, const AppOptions& o) {
   const double n = static_cast<double>(std::max<size_t>(r.images.size(), 1));
-  double wire = 0, device = 0, link = 0, server = 0, total = 0, instructions = 0, payload = 0;
+  double wire = 0, device = 0, link = 0, server = 0, total = 0, instructions = 0, framing = 0, payload = 0;
   size_t answered = 0;
   for (const ImageRecord& m : r.images) {
     wire += m.bytes_up + m.bytes_down + double{AGN_WIRE_IP_UDP_OVERHEAD} * (m.datagrams_up + m.datagrams_down);
     device += static_cast<double>(m.instructions) / (o.cpu_mhz * 1000.0);
     instructions += static_cast<double>(m.instructions);
+    framing += static_cast<double>(m.framing_instructions);
     payload += m.payload_bytes;
     total += static_cast<double>(m.latency_ns) / 1e6;
     if (m.outcome == AGN_APP_ANSWERED) {
@@ -309,6 +311,8 @@ nlohmann::json summarize(const AppResults& r, const AppOptions& o) {
           {"wire_bytes_per_image", wire / n},
           {"payload_bytes_per_image", payload / n},
           {"instructions_per_image", instructions / n},
+          {"framing_instructions_per_image", framing / n},
+          {"compute_instructions_per_image", (instructions - framing) / n},
           {"latency_ms", {{"device", device / n}, {"link", link / a}, {"server", server / a}, {"total", total / n}}}};
 }
 

@@ -54,6 +54,7 @@ struct ImageRecord {
   uint32_t bytes_up = 0, bytes_down = 0;  // datagram bytes, without IPv4/UDP headers
   uint32_t server_us = 0;
   uint64_t instructions = 0, up_ns = 0, down_ns = 0, latency_ns = 0;
+  uint64_t framing_instructions = 0;  // the framing's part of `instructions`
   std::vector<int8_t> logits;  // the Local NN's int8 logits
 };
 
@@ -88,7 +89,9 @@ HostCheck check_against_host(std::span<const uint8_t> model_bytes, const std::ve
                              const AppResults& results);
 
 // Means over the images: {"fallback_rate", "wire_bytes_per_image", "latency_ms": {"device",
-// "link", "server", "total"}, "instructions_per_image", "payload_bytes_per_image"}. wire bytes:
+// "link", "server", "total"}, "instructions_per_image", "framing_instructions_per_image" (its
+// framing part), "compute_instructions_per_image" (the rest: run and encode),
+// "payload_bytes_per_image"}. wire bytes:
 // every datagram of the request and the reply with AGN_WIRE_IP_UDP_OVERHEAD each; device: compute
 // instructions at cpu_mhz; link: uplink + downlink serialisation + 2 delays, and server: the
 // reported service time, both over answered images; total: the modelled latency (compute + round

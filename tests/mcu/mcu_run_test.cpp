@@ -140,11 +140,15 @@ TEST(McuRun, BothFirmwareBuildsMatchTheHostRuntimeAndMixLikeIt) {
       EXPECT_EQ(m.datagrams_down, 1u);
       EXPECT_EQ(m.bytes_down, agn_wire_reply_size(host.model.local.classes) + AGN_WIRE_OVERHEAD);
       EXPECT_GT(m.instructions, 100000u);
+      EXPECT_GT(m.framing_instructions, 1000u);  // a SipHash and a CRC per datagram at least
+      EXPECT_LT(m.framing_instructions, m.instructions / 4);
       const uint64_t compute_ns = m.instructions * 1000000ull / 216000ull;
       EXPECT_EQ(m.latency_ns, compute_ns + m.up_ns + m.down_ns + 2 * 2000000ull + m.server_us * 1000ull);
     }
     const nlohmann::json s = mcu::summarize(r, o);
     EXPECT_EQ(s["fallback_rate"].get<double>(), 0.0);
+    EXPECT_DOUBLE_EQ(s["compute_instructions_per_image"].get<double>() + s["framing_instructions_per_image"].get<double>(),
+                     s["instructions_per_image"].get<double>());
     EXPECT_GT(s["latency_ms"]["link"].get<double>(), 4.0);
     EXPECT_EQ(r.bridge.requests, images.size());
     EXPECT_EQ(r.bridge.no_reply, 0u);
