@@ -258,15 +258,11 @@ __attribute__((noinline)) agn_status encode_row1(const Channel& ch, const uint8_
   return status;
 }
 
-// A plane of zeros (a dead channel) is one END per row at x0 = 0 with no nonzero above it (d = 8)
-// or to its left, so one context throughout, and no row needs to be read. Encodes such a plane
-// (*status: AGN_OK or AGN_ERR_NO_SPACE) and returns true, else returns false having encoded
-// nothing. Out of line (flash).
-__attribute__((noinline)) bool encode_zero_plane(const agn_rans_model* m, unsigned channel, const uint8_t* plane,
-                                                 Encoder* state, agn_status* status) {
-  const uint8_t* p = plane;
-  const uint8_t* const end = plane + m->height * agn_symbol_row_bytes(m->width);
-  for (; end - p >= 16; p += 16) {  // sixteen bytes at a time (byte order does not matter)
+// Whether a plane of `bytes` bytes is all zeros: sixteen bytes at a time (byte order does not
+// matter). Out of line (flash).
+__attribute__((noinline)) bool zero_plane(const uint8_t* p, size_t bytes) {
+  const uint8_t* const end = p + bytes;
+  for (; end - p >= 16; p += 16) {
     uint32_t w0, w1, w2, w3;
     memcpy(&w0, p, 4);
     memcpy(&w1, p + 4, 4);
@@ -278,14 +274,19 @@ __attribute__((noinline)) bool encode_zero_plane(const agn_rans_model* m, unsign
   for (; p != end; ++p) {
     if (*p != 0) return false;
   }
+  return true;
+}
+
+// A plane of zeros (a dead channel) is one END per row at x0 = 0 with no nonzero above it (d = 8)
+// or to its left, so one context throughout, and no row needs to be read. Out of line (flash).
+__attribute__((noinline)) agn_status encode_zero_plane(const agn_rans_model* m, unsigned channel, Encoder* state) {
   const uint8_t* table = m->run_start + m->run_map[channel * AGN_RANS_RUN_CONTEXTS + 2 * kLookahead] * kRunTableBytes;
   const uint32_t c = table[AGN_RANS_RUN_END], f = (uint8_t)(table[AGN_RANS_RUN_END + 1] - c);  // loaded once
   Encoder enc = *state;
   bool room = true;
   for (unsigned y = 0; y < m->height && room; ++y) room = enc.put(c, f);
   *state = enc;
-  *status = room ? AGN_OK : AGN_ERR_NO_SPACE;
-  return true;
+  return room ? AGN_OK : AGN_ERR_NO_SPACE;
 }
 
 // Encodes one channel's events last to first (the reverse of the order in rans.h), row by row
@@ -293,11 +294,14 @@ __attribute__((noinline)) bool encode_zero_plane(const agn_rans_model* m, unsign
 // zero (about 5 in 6 on the quick-preset models): a row of one segment with no nonzero is one
 // END at x0 = 0, coded here; other rows go to encode_row1 (one segment) or encode_row. The row
 // above is the next row to encode: its last segment's bits are carried over. A plane that is all
-// zeros (the dead channels of a rate-trained model) is one END per row in one context.
-agn_status encode_channel(const agn_rans_model* m, unsigned channel, const uint8_t* plane,
+// zeros (the dead channels of a rate-trained model; `known_zero`: the caller says so) is one END
+// per row in one context.
+agn_status encode_channel(const agn_rans_model* m, unsigned channel, const uint8_t* plane, bool known_zero,
                           Encoder* state) {
+  if (known_zero || zero_plane(plane, m->height * agn_symbol_row_bytes(m->width))) {
+    return encode_zero_plane(m, channel, state);
+  }
   agn_status status = AGN_OK;
-  if (encode_zero_plane(m, channel, plane, state, &status)) return status;
   Channel ch;
   ch.width = m->width;
   ch.row_bytes = (unsigned)agn_symbol_row_bytes(m->width);
@@ -628,6 +632,11 @@ extern "C" size_t agn_rans_max_encoded_size(const agn_rans_model* model) {
 
 extern "C" agn_status agn_rans_encode(const agn_rans_model* model, const uint8_t* map, size_t map_size,
                                       uint8_t* out, size_t out_cap, size_t* written) {
+  return agn_rans_encode_known(model, map, map_size, 0, out, out_cap, written);
+}
+
+extern "C" agn_status agn_rans_encode_known(const agn_rans_model* model, const uint8_t* map, size_t map_size,
+                                            uint64_t zero_channels, uint8_t* out, size_t out_cap, size_t* written) {
   if (model == nullptr || written == nullptr || out == nullptr || map == nullptr ||
       map_size != agn_symbol_map_size((size_t)model->channels * model->height, model->width)) {
     return AGN_ERR_ARG;
@@ -636,7 +645,7 @@ extern "C" agn_status agn_rans_encode(const agn_rans_model* model, const uint8_t
   Encoder e{AGN_RANS_STATE_LOW, out + out_cap, out};
   const size_t plane = model->height * agn_symbol_row_bytes(model->width);
   for (unsigned c = model->channels; c-- > 0;) {
-    const agn_status st = encode_channel(model, c, map + c * plane, &e);
+    const agn_status st = encode_channel(model, c, map + c * plane, ((zero_channels >> c) & 1u) != 0, &e);
     if (st != AGN_OK) return st;
   }
   if ((size_t)(e.p - out) < 4) return AGN_ERR_NO_SPACE;

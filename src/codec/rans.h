@@ -149,6 +149,12 @@ size_t agn_rans_max_encoded_size(const agn_rans_model* model);
 // Errors: AGN_ERR_ARG (null, wrong size), AGN_ERR_RANGE (symbol >= levels), AGN_ERR_NO_SPACE.
 agn_status agn_rans_encode(const agn_rans_model* model, const uint8_t* map, size_t map_size,
                            uint8_t* out, size_t out_cap, size_t* written);
+// The same, told that the channels whose bit is set in `zero_channels` (bit c: channel c) are all
+// zero: their planes are not read. The caller vouches for them (the device runtime knows which of
+// a model's channels are zero for every image: kernels.h, constant_planes); the stream is the
+// same as agn_rans_encode's when that is true.
+agn_status agn_rans_encode_known(const agn_rans_model* model, const uint8_t* map, size_t map_size,
+                                 uint64_t zero_channels, uint8_t* out, size_t out_cap, size_t* written);
 
 // Decodes one map from the whole stream `in[0..size)` into symbols[0..count) (count exactly
 // channels * height * width). Errors: AGN_ERR_ARG, AGN_ERR_TRUNCATED (input ran out),

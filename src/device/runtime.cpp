@@ -212,6 +212,7 @@ extern "C" AGN_SETUP agn_status agn_runtime_init(agn_runtime* rt, const agn_mode
     rt->kernel_state = base + p.kernel_state;
     kernels->prepare(model, rt->kernel_state);
   }
+  if (kernels->constant_planes != nullptr) rt->zero_planes = kernels->constant_planes(model, rt->kernel_state, rt->symbols);
   if (codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) {
     const agn_status st = agn_rans_model_load(&rt->rans, model->rans, model->rans_size);
     if (st != AGN_OK) {
@@ -322,7 +323,7 @@ extern "C" __attribute__((noinline)) agn_status agn_runtime_encode(agn_runtime* 
       break;
     case AGN_CODEC_RANS:
       if ((kLinkedCodecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) == 0) break;
-      st = agn_rans_encode(&rt->rans, rt->symbols, m->symbol_map_size, out, out_cap, written);
+      st = agn_rans_encode_known(&rt->rans, rt->symbols, m->symbol_map_size, rt->zero_planes, out, out_cap, written);
       break;
   }
   ticker.mark(&rt->ticks.encode);

@@ -6,6 +6,7 @@
 // Arena layout (each part 4-byte aligned, the kernel state pointer-aligned):
 //   1. symbols: the symbol map (codec/symbol_map.h: 4 bits per symbol, rows of ceil(W / 2) bytes,
 //      channel-major), model->symbol_map_size bytes; valid from agn_runtime_run until the next run.
+//      The planes of channels the kernel table knows to be constant are written once, at init.
 //   2. the kernel table's state (kernels.h: state_size/prepare; none for the reference kernels).
 //   3. a region shared by two phases:
 //      a. while running the extractor: pooling sums (int32[k]), pooled values (int8[k]), for each
@@ -83,6 +84,7 @@ typedef struct agn_runtime {
   void* codec_state;     // the LZW encoder's state (arena)
   agn_rans_model rans;   // a view of the model's RANS section, parsed at init
   void* kernel_state;  // null if the kernel table has none
+  uint64_t zero_planes;  // remote channels whose planes are zero for every image (kernels.h: constant_planes)
   uint16_t next_row[AGN_MODEL_MAX_LAYERS];  // next output row of each layer during a run
   int has_symbols;
   agn_clock_fn clock;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -210,6 +211,34 @@ TEST(Rans, CompressesSparseMapsCloseToTheirEntropyAndBelowLzw) {
   std::printf("sparse 19x32x32 maps: rANS %.1f bytes, LZW %.1f, training-set entropy %.1f\n", rans, lzw, entropy);
   EXPECT_LT(rans, 0.85 * lzw);
   EXPECT_LT(rans, 1.2 * entropy + 8);  // 8-bit frequencies, merged contexts, unseen maps
+}
+
+TEST(Rans, ChannelsKnownToBeZeroAreNotReadAndCodeTheSame) {
+  // 64 channels (the mask's width), every third one all zero, odd widths included.
+  for (unsigned width : {7u, 32u}) {
+    const Shape s{8, AGN_RANS_MAX_CHANNELS, 3, width};
+    Bytes symbols = sparse_map(s, 0.1, 0.3, width);
+    uint64_t zero = 0;
+    for (unsigned c = 0; c < s.channels; c += 3) {
+      std::fill_n(symbols.begin() + static_cast<long>(size_t{c} * s.height * width), s.height * width, 0);
+      zero |= uint64_t{1} << c;
+    }
+    const Bytes bytes = build(s, {symbols}, 1);
+    agn_rans_model model;
+    ASSERT_EQ(agn_rans_model_load(&model, bytes.data(), bytes.size()), AGN_OK);
+    const Bytes expected = encode(model, symbols);
+    // The known planes hold garbage (even out-of-range symbols): they must not be read.
+    Bytes map = to_map(model, symbols);
+    const size_t plane = s.height * agn_symbol_row_bytes(width);
+    for (unsigned c = 0; c < s.channels; c += 3) std::fill_n(map.begin() + static_cast<long>(c * plane), plane, 0xFF);
+    Bytes out(agn_rans_max_encoded_size(&model));
+    size_t written = 0;
+    ASSERT_EQ(agn_rans_encode_known(&model, map.data(), map.size(), zero, out.data(), out.size(), &written), AGN_OK);
+    out.resize(written);
+    EXPECT_EQ(out, expected) << "width " << width;
+    Bytes again(agn_rans_max_encoded_size(&model));  // unvouched, the garbage is read
+    EXPECT_EQ(agn_rans_encode(&model, map.data(), map.size(), again.data(), again.size(), &written), AGN_ERR_RANGE);
+  }
 }
 
 TEST(Rans, RejectsBadArgumentsAndSymbols) {

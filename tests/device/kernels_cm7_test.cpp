@@ -4,10 +4,12 @@
 // shapes that exercise strides, odd channel counts, levels and the reference fallbacks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 #include <vector>
 
+#include "codec/symbol_map.h"
 #include "device/kernels/cm7/cm7_kernels.h"
 #include "device/kernels/requant.h"
 #include "device/runtime.h"
@@ -48,17 +50,34 @@ void expect_tables_match(const ModelSpec& spec, uint32_t seed) {
       ASSERT_EQ(got.symbols, ref.symbols) << "seed " << seed << " fused " << fused;
       ASSERT_EQ(got.logits, ref.logits) << "seed " << seed << " fused " << fused;
 
+      const unsigned codecs = agn_runtime_default_codecs(&m);
       size_t arena_size = 0;
-      ASSERT_EQ(agn_runtime_kernel_arena_size(&m, AGN_CODEC_BIT(AGN_CODEC_RAW), table, &arena_size), AGN_OK);
+      ASSERT_EQ(agn_runtime_kernel_arena_size(&m, codecs, table, &arena_size), AGN_OK);
       std::vector<uint32_t> arena(arena_size / 4 + 1);
       agn_runtime rt{};
-      ASSERT_EQ(agn_runtime_init(&rt, &m, AGN_CODEC_BIT(AGN_CODEC_RAW), table, arena.data(), arena_size), AGN_OK)
-          << rt.error;
+      ASSERT_EQ(agn_runtime_init(&rt, &m, codecs, table, arena.data(), arena_size), AGN_OK) << rt.error;
       std::vector<int8_t> logits(m.local.classes);
       ASSERT_EQ(agn_runtime_run(&rt, image.data(), image.size(), logits.data(), logits.size()), AGN_OK);
       EXPECT_EQ(logits, ref.logits);
       EXPECT_EQ(std::vector<uint8_t>(agn_runtime_symbols(&rt), agn_runtime_symbols(&rt) + m.symbol_map_size),
                 ref.symbols);
+      // The planes it knows to be zero are zero, and the rANS payload is the reference symbols'.
+      const size_t plane = size_t{m.feature_height} * agn_symbol_row_bytes(m.feature_width);
+      for (unsigned j = 0; j < 64 && j < m.symbol_map_size / plane; ++j) {
+        if ((rt.zero_planes >> j) & 1u) {
+          EXPECT_EQ(std::count(ref.symbols.begin() + j * plane, ref.symbols.begin() + (j + 1) * plane, 0), plane);
+        }
+      }
+      if (codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) {
+        std::vector<uint8_t> payload(agn_runtime_max_payload(&m, AGN_CODEC_RANS)), expected(payload.size());
+        size_t written = 0, expected_size = 0;
+        ASSERT_EQ(agn_runtime_encode(&rt, AGN_CODEC_RANS, payload.data(), payload.size(), &written), AGN_OK) << rt.error;
+        ASSERT_EQ(agn_rans_encode(&rt.rans, ref.symbols.data(), ref.symbols.size(), expected.data(), expected.size(),
+                                  &expected_size),
+                  AGN_OK);
+        EXPECT_EQ(std::vector<uint8_t>(payload.begin(), payload.begin() + written),
+                  std::vector<uint8_t>(expected.begin(), expected.begin() + expected_size));
+      }
     }
   }
 }
@@ -108,6 +127,19 @@ TEST(KernelsCm7, FullRangeReluLayersTakeTheSignFreeLoopsAndTheWideSymbolTable) {
     EXPECT_EQ(fill[0], 0x00);
     EXPECT_EQ(fill[1], (m.levels - 1) * 0x11);
     EXPECT_EQ(fill[remote - 1], 0x00);
+    // The constant planes are written once, at init; the encoder is told the zero ones.
+    std::vector<uint8_t> symbols(m.symbol_map_size, 0xFF);
+    const uint64_t zero = agn_cm7_constant_planes(&m, state.data(), symbols.data());
+    const size_t plane = size_t{m.feature_height} * agn_symbol_row_bytes(m.feature_width);
+    uint64_t expected_zero = 0;
+    for (unsigned j = 0; j < remote; ++j) {
+      const bool constant_j = constant.count(j) > 0;
+      if (constant_j && fill[j] == 0) expected_zero |= uint64_t{1} << j;
+      const auto first = symbols.begin() + static_cast<long>(j * plane);
+      EXPECT_EQ(std::count(first, first + static_cast<long>(plane), constant_j ? fill[j] : 0xFF), plane) << "plane " << j;
+    }
+    EXPECT_EQ(zero, expected_zero);
+    EXPECT_EQ(zero & 3u, 1u);  // channel 0 dead at the bottom, channel 1 at the top
     expect_tables_match(spec, seed);
   }
 }

@@ -31,6 +31,7 @@ WholeResult evaluate_whole(const agn_model& m, const std::vector<uint8_t>& image
   const void* st = kernels.prepare != nullptr ? state.data() : nullptr;
   result.pool_sums.assign(m.k, 0);
   result.symbols.assign(m.symbol_map_size, 0xFF);
+  if (kernels.constant_planes != nullptr) kernels.constant_planes(&m, st, result.symbols.data());
   std::vector<int8_t> scratch(size_t{m.feature_width} * m.feature_channels);
   std::vector<int8_t> input(image.size());
   for (size_t i = 0; i < image.size(); ++i) input[i] = static_cast<int8_t>(image[i] - 128);

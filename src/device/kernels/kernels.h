@@ -59,6 +59,11 @@ typedef struct agn_kernel_table {
   // Cortex-M7 depthwise kernel writes its rows packed for the pointwise one) says here how much
   // room they take; the runtime sizes and indexes its rings with it.
   size_t (*ring_row_bytes)(const agn_layer* layer);
+  // Optional: for kernels that leave the planes of constant remote channels alone (the same
+  // symbols for every image; the Cortex-M7 fused kernel finds them from the weights). Called once
+  // at init: writes those planes of `symbols` and returns the mask of the ones that are all zero
+  // (bit j: remote channel j, j < 64), which the encoder then need not read.
+  uint64_t (*constant_planes)(const agn_model* model, const void* state, uint8_t* symbols);
 } agn_kernel_table;
 
 // Reference kernels (kernels/reference/): plain loops that read like the maths.

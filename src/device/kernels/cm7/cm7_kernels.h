@@ -232,7 +232,8 @@ struct State {
   // the constant ones, whose symbol is the same for every input image (prepare bounds each
   // channel's accumulator over the last layer's input clamp; state_cm7.cpp, remote_channels);
   // and of uint8 remote_fill[C - k], a constant channel's symbol in both nibbles of a byte. The
-  // kernel fills a constant channel's plane once per image instead of computing it.
+  // fused kernel never writes a constant channel's plane: agn_cm7_constant_planes fills it once,
+  // at init.
   uint32_t remote_order;
   uint32_t remote_fill;
   uint32_t remote_live;
@@ -255,6 +256,7 @@ extern "C" {
 size_t agn_cm7_state_size(const agn_model* model);
 void agn_cm7_prepare(const agn_model* model, void* state);
 size_t agn_cm7_ring_row_bytes(const agn_layer* layer);
+uint64_t agn_cm7_constant_planes(const agn_model* model, const void* state, uint8_t* symbols);
 void agn_conv_dw_s8_cm7(const agn_layer* layer, const void* state, const int8_t* const* in_rows, int8_t* out_row);
 void agn_conv_pw_s8_cm7(const agn_layer* layer, const void* state, const int8_t* const* in_rows, int8_t* out_row);
 void agn_split_row_s8_cm7(const agn_model* model, const void* state, const int8_t* row, unsigned row_index,

@@ -12,7 +12,8 @@
 //     count;
 //   - a remote channel whose symbol is the same for every input (prepare proves it from the
 //     accumulator's bounds: the dead channels a rate-trained model has many of) is not computed:
-//     its plane is filled with that symbol once per image.
+//     its plane is filled with that symbol once, at init (agn_cm7_constant_planes), and the
+//     encoder is told which planes are all zero.
 #include <stddef.h>
 #include <string.h>
 
@@ -235,28 +236,6 @@ __attribute__((noinline)) void remote_rows(const uint32_t* x, const uint32_t* w,
   }
 }
 
-// The planes of the constant remote channels (State::remote_order after remote_live), each its
-// symbol byte (State::remote_fill) throughout, a word at a time (unaligned word stores are fine
-// on the Cortex-M7, and memcpy says so portably).
-__attribute__((noinline)) void fill_constant_planes(const agn_model& m, const cm7::State& s, const void* state,
-                                                    uint8_t* symbols) {
-  const uint16_t* order = cm7::at<uint16_t>(state, s.remote_order);
-  const uint8_t* fill = cm7::at<uint8_t>(state, s.remote_fill);
-  const size_t plane = size_t{m.feature_height} * agn_symbol_row_bytes(m.feature_width);
-  const unsigned remote = m.layers[m.layer_count - 1].out_channels - unsigned{m.k};
-  for (unsigned i = s.remote_live; i < remote; ++i) {
-    uint8_t* p = symbols + order[i] * plane;
-    const uint32_t word = fill[order[i]] * 0x01010101u;
-    for (uint8_t* end = p + (plane & ~size_t{15}); p != end; p += 16) {
-      memcpy(p, &word, 4);
-      memcpy(p + 4, &word, 4);
-      memcpy(p + 8, &word, 4);
-      memcpy(p + 12, &word, 4);
-    }
-    for (size_t j = 0; j < (plane & 15u); ++j) p[j] = static_cast<uint8_t>(word);
-  }
-}
-
 template <unsigned N>
 void fused_row(const agn_model& m, const cm7::State& s, const void* state, const int8_t* row, unsigned row_index,
                int32_t* pool_sums, uint8_t* symbols) {
@@ -298,7 +277,6 @@ extern "C" void agn_last_split_s8_cm7(const agn_model* m, const void* state, con
     agn_split_row_s8_cm7(m, state, scratch_row, row_index, pool_sums, symbols);
     return;
   }
-  if (row_index == 0) fill_constant_planes(*m, s, state, symbols);  // once per image
   const cm7::Layer& p = s.layer[m->layer_count - 1];
   // The assembly loops' conditions.
   if (n == 2 && p.full_range && p.sign_mask == 0 && !(m->feature_width & 1u) && (s.wide_count > 0 || s.remote_live == 0)) {
@@ -306,4 +284,23 @@ extern "C" void agn_last_split_s8_cm7(const agn_model* m, const void* state, con
   } else {
     fused_row<0>(*m, s, state, in_rows[0], row_index, pool_sums, symbols);
   }
+}
+
+// The planes of the constant remote channels (State::remote_order after remote_live), each its
+// symbol byte (State::remote_fill) throughout; once, at init (cold: optimised for size).
+extern "C" __attribute__((cold)) uint64_t agn_cm7_constant_planes(const agn_model* m, const void* state,
+                                                                  uint8_t* symbols) {
+  const cm7::State& s = cm7::state_of(state);
+  if (!s.fused) return 0;  // the unfused kernels write every plane
+  const uint16_t* order = cm7::at<uint16_t>(state, s.remote_order);
+  const uint8_t* fill = cm7::at<uint8_t>(state, s.remote_fill);
+  const size_t plane = size_t{m->feature_height} * agn_symbol_row_bytes(m->feature_width);
+  const unsigned remote = m->layers[m->layer_count - 1].out_channels - unsigned{m->k};
+  uint64_t zero = 0;
+  for (unsigned i = s.remote_live; i < remote; ++i) {
+    const unsigned j = order[i];
+    memset(symbols + j * plane, fill[j], plane);
+    if (fill[j] == 0 && j < 64) zero |= uint64_t{1} << j;
+  }
+  return zero;
 }
