@@ -2,6 +2,10 @@
 
 #include <string.h>
 
+#if defined(__ARM_FEATURE_SAT)
+#include <arm_acle.h>
+#endif
+
 #include "codec/symbol_map.h"
 #include "common/byte_order.h"
 #include "common/crc32.h"
@@ -85,10 +89,6 @@ inline uint32_t segment_bits(const uint8_t* row, unsigned s, unsigned row_bytes)
   return (w0 | w1 | w2 | w3) == 0 ? 0 : nonzero_bits32(w0, w1, w2, w3);
 }
 
-// value_context(u, l) = kUpContext[u] + kLeftContext[l] for symbols u, l < 16.
-constexpr uint8_t kUpContext[16] = {0, 4, 8, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12};
-constexpr uint8_t kLeftContext[16] = {0, 1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
-
 // Encoder: state and output position, bytes go downwards and never below `lo`.
 struct Encoder {
   uint32_t x;
@@ -116,10 +116,18 @@ struct Encoder {
 // up once per channel.
 struct Channel {
   const uint8_t* run_table[AGN_RANS_RUN_CONTEXTS];
-  const uint8_t* value_map;  // the channel's
-  const uint8_t* value_start;
+  const uint8_t* value_table[AGN_RANS_VALUE_CONTEXTS];
   unsigned width, row_bytes, last_base, levels;
 };
+
+// min(v, 3), a context's clamp of a neighbour's symbol (one USAT on the Cortex-M7).
+inline unsigned min3(unsigned v) {
+#if defined(__ARM_FEATURE_SAT)
+  return (unsigned)__usat((int)v, 2);
+#else
+  return v < 3 ? v : 3;
+#endif
+}
 
 // Encodes the events of one row (rans.h) last to first; `rest` and `up_bits` are the nonzero bits
 // of the last segment (from column last_base) of the row and of the row above (0 for the first
@@ -185,9 +193,8 @@ __attribute__((noinline)) agn_status encode_row(const Channel& ch, const uint8_t
       if (levels > 2) {
         const unsigned off = (unsigned)p - up_base;
         const unsigned u = (off < 32 && ((up_bits >> off) & 1u) == 0) || up == nullptr ? 0 : agn_symbol_at(up, (unsigned)p);
-        const unsigned ctx = kUpContext[u] + (q == p - 1 ? kLeftContext[vq] : 0);
-        const uint8_t* table = ch.value_start + ch.value_map[ctx] * levels;
-        if (!e->put(table, v - 1)) return AGN_ERR_NO_SPACE;
+        const unsigned ctx = 4 * min3(u) + (q == p - 1 ? min3(vq) : 0);
+        if (!e->put(ch.value_table[ctx], v - 1)) return AGN_ERR_NO_SPACE;
       }
       start = (unsigned)(q + 1);
       after_value = q >= 0 ? start : ~0u;
@@ -203,53 +210,54 @@ __attribute__((noinline)) agn_status encode_row(const Channel& ch, const uint8_t
   return status;
 }
 
+// A row of zeros: the row above of the first row, for encode_row1.
+constexpr uint8_t kZeroRow[16] = {};
+
 // encode_row for rows of one segment (width <= 32, CIFAR-10's maps) with a nonzero (`rest` !=
-// 0; up_bits is 0 where up is null). No segments to slide (the bases are 0, the next segment's
-// bits 0) and at most two escapes per run: fewer values are live, so GCC keeps the state, the
-// output pointer and the row's values in registers (it spilled them in encode_row).
+// 0; up_bits is 0 where up is null), written around the values, last to first: after the END
+// that follows the last value (if it is not in the last column), each value p is its value
+// event, then the run events of the zeros between it and the value q before it (column start =
+// q + 1): the run symbol at x0 = start + 14 * floor((p - start) / 14), then the escapes down to
+// start. Only the event at x0 = start has a nonzero on its left, when q exists; a value's left
+// neighbour is vq when q = p - 1. Few values are live, so GCC keeps the state, the output
+// pointer and the row's values in registers.
 __attribute__((noinline)) agn_status encode_row1(const Channel& ch, const uint8_t* row, const uint8_t* up,
                                                  uint32_t rest, uint32_t up_bits, Encoder* state) {
   Encoder enc = *state;  // a local copy stays in registers (byte stores may alias *state)
-  const unsigned levels = ch.levels;
+  if (up == nullptr) up = kZeroRow;
   const agn_status status = [&]() -> agn_status {
-    int p = 31 - __builtin_clz(rest);
+    const unsigned levels = ch.levels;
+    // The run context's table at column x0 (< 32) of this row; `after_value`: a value on its left.
+    const auto run_table = [&](unsigned x0, bool after_value) {
+      return ch.run_table[2 * (unsigned)__builtin_ctz((up_bits >> x0) | (1u << kLookahead)) + after_value];
+    };
+    unsigned p = 31u - (unsigned)__builtin_clz(rest);
     rest ^= 1u << p;
-    unsigned v = agn_symbol_at(row, (unsigned)p);
-    // The run events before column p and after the value before it (from column start), last
-    // first, as in encode_row.
-    unsigned start = (unsigned)p + 1, x0 = start, symbol = AGN_RANS_RUN_END;
-    bool after_value = true, run = start < ch.width;
+    unsigned v = agn_symbol_at(row, p);
+    if (p + 1 < ch.width && !enc.put(run_table(p + 1, true), AGN_RANS_RUN_END)) return AGN_ERR_NO_SPACE;
     for (;;) {
-      while (run) {
-        const unsigned d = (unsigned)__builtin_ctz((up_bits >> x0) | (1u << kLookahead));
-        if (!enc.put(ch.run_table[2 * d + (after_value && x0 == start)], symbol)) return AGN_ERR_NO_SPACE;
-        run = x0 != start;
-        x0 -= AGN_RANS_RUN_ESCAPE;
-        symbol = AGN_RANS_RUN_ESCAPE;
-      }
-      if (p < 0) return AGN_OK;
-      int q = -1;
-      unsigned vq = 0;
-      if (rest != 0) {
-        q = 31 - __builtin_clz(rest);
-        rest ^= 1u << q;
-        vq = agn_symbol_at(row, (unsigned)q);
-      }
+      const bool first = rest == 0;  // p is the row's first value
+      const unsigned q = first ? ~0u : 31u - (unsigned)__builtin_clz(rest);  // start = q + 1
+      const unsigned vq = first ? 0u : agn_symbol_at(row, q);
+      rest &= ~(0x80000000u >> __builtin_clz(rest | 1u));
       if (v >= levels) return AGN_ERR_RANGE;
       if (levels > 2) {
-        const unsigned u = ((up_bits >> p) & 1u) != 0 ? agn_symbol_at(up, (unsigned)p) : 0u;
-        const unsigned ctx = kUpContext[u] + (q == p - 1 ? kLeftContext[vq] : 0);
-        if (!enc.put(ch.value_start + ch.value_map[ctx] * levels, v - 1)) return AGN_ERR_NO_SPACE;
+        const unsigned left = q + 1 == p ? vq : 0u;
+        if (!enc.put(ch.value_table[4 * min3(agn_symbol_at(up, p)) + min3(left)], v - 1)) return AGN_ERR_NO_SPACE;
       }
-      start = (unsigned)(q + 1);
-      after_value = q >= 0;
-      x0 = start;
-      symbol = (unsigned)p - start;
-      while (symbol >= AGN_RANS_RUN_ESCAPE) {
-        symbol -= AGN_RANS_RUN_ESCAPE;
-        x0 += AGN_RANS_RUN_ESCAPE;
+      const unsigned start = q + 1, gap = p - start;
+      if (gap < AGN_RANS_RUN_ESCAPE) {
+        if (!enc.put(run_table(start, !first), gap)) return AGN_ERR_NO_SPACE;
+      } else {  // the run symbol at start + 14 * floor(gap / 14), then the escapes down to start
+        unsigned x0 = start + gap / AGN_RANS_RUN_ESCAPE * AGN_RANS_RUN_ESCAPE, symbol = p - x0;
+        for (;;) {
+          if (!enc.put(run_table(x0, x0 == start && !first), symbol)) return AGN_ERR_NO_SPACE;
+          if (x0 == start) break;
+          x0 -= AGN_RANS_RUN_ESCAPE;
+          symbol = AGN_RANS_RUN_ESCAPE;
+        }
       }
-      run = true;
+      if (first) return AGN_OK;
       p = q;
       v = vq;
     }
@@ -310,8 +318,10 @@ agn_status encode_channel(const agn_rans_model* m, unsigned channel, const uint8
   for (unsigned k = 0; k < AGN_RANS_RUN_CONTEXTS; ++k) {
     ch.run_table[k] = m->run_start + m->run_map[channel * AGN_RANS_RUN_CONTEXTS + k] * kRunTableBytes;
   }
-  ch.value_map = m->value_map + channel * AGN_RANS_VALUE_CONTEXTS;
-  ch.value_start = m->value_start;
+#pragma GCC unroll 1  // once per channel: a loop is smaller than copies
+  for (unsigned k = 0; k < AGN_RANS_VALUE_CONTEXTS; ++k) {
+    ch.value_table[k] = m->value_start + m->value_map[channel * AGN_RANS_VALUE_CONTEXTS + k] * m->levels;
+  }
   const unsigned row_bytes = ch.row_bytes, last_seg = ch.last_base / 32;
   Encoder enc = *state;
   const uint8_t* row = plane + (m->height - 1u) * row_bytes;
