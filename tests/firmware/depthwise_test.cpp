@@ -1,7 +1,9 @@
 // The Cortex-M7 depthwise kernel's target loops (inline assembly for 3 and 4 channels, even
-// widths) against the reference kernel, in QEMU: random 3x3 layers over widths that give odd
-// and even loop counts, both padding rows, zero points at the ends of the range, and shapes that
-// take the C loops. The pipeline test covers only the default 32-pixel rows.
+// widths, writing the packed rows of the pointwise layer after them) against the reference
+// kernel, in QEMU: random 3x3 layers, each followed by a pointwise layer so that prepare() lets
+// it write packed rows where it can, over widths that give odd and even loop counts, both
+// padding rows, zero points at the ends of the range, and shapes that take the window loop. The
+// pipeline test covers only the default 32-pixel rows.
 #include <string.h>
 
 #include "common/byte_order.h"
@@ -22,8 +24,11 @@ int8_t random_int8() { return static_cast<int8_t>(next_random()); }
 
 int8_t g_weights[9 * kMaxChannels];
 uint8_t g_bias[4 * kMaxChannels], g_multiplier[4 * kMaxChannels], g_shift[4 * kMaxChannels];
+int8_t g_pw_weights[kMaxChannels];
+uint8_t g_pw_bias[4], g_pw_multiplier[4], g_pw_shift[4];
 int8_t g_rows[3][kMaxWidth * kMaxChannels];
-int8_t g_out_ref[kMaxWidth * kMaxChannels], g_out_cm7[kMaxWidth * kMaxChannels];
+int8_t g_out_ref[kMaxWidth * kMaxChannels];
+alignas(4) int8_t g_out_cm7[kMaxWidth * 4 * ((kMaxChannels + 1) / 2)];  // room for a packed row
 const int8_t kThreshold = 0;
 agn_model g_model;
 alignas(4) uint8_t g_state[4096];
@@ -31,7 +36,7 @@ alignas(4) uint8_t g_state[4096];
 // One random layer of `channels` channels and `width` pixels; every row pattern.
 void check_layer(int width, int channels, int32_t zp_in, int32_t zp_out) {
   memset(&g_model, 0, sizeof g_model);
-  g_model.layer_count = 1;
+  g_model.layer_count = 2;
   g_model.levels = 2;
   g_model.thresholds = &kThreshold;
   agn_layer& l = g_model.layers[0];
@@ -56,9 +61,34 @@ void check_layer(int width, int channels, int32_t zp_in, int32_t zp_out) {
   l.bias = g_bias;
   l.multiplier = g_multiplier;
   l.shift = g_shift;
+  // The pointwise layer after it (one output channel; only its shape and its fast path matter).
+  agn_layer& pw = g_model.layers[1];
+  pw.op = AGN_OP_POINTWISE;
+  pw.kernel = 1;
+  pw.stride = 1;
+  pw.in_height = pw.out_height = 3;
+  pw.in_width = pw.out_width = l.out_width;
+  pw.in_channels = l.out_channels;
+  pw.out_channels = 1;
+  pw.in_zero_point = zp_out;
+  pw.act_min = -128;
+  pw.act_max = 127;
+  for (int c = 0; c < channels; ++c) g_pw_weights[c] = random_int8();
+  agn_store_u32le(g_pw_bias, 0);
+  agn_store_u32le(g_pw_multiplier, 1u << 30);
+  agn_store_u32le(g_pw_shift, static_cast<uint32_t>(-8));
+  pw.weights = g_pw_weights;
+  pw.bias = g_pw_bias;
+  pw.multiplier = g_pw_multiplier;
+  pw.shift = g_pw_shift;
   AGN_CHECK(agn_kernels_cm7.state_size(&g_model) <= sizeof g_state);
   agn_kernels_cm7.prepare(&g_model, g_state);
-  AGN_CHECK(agilenn::device::cm7::state_of(g_state).layer[0].fast == 1);
+  const agilenn::device::cm7::State& s = agilenn::device::cm7::state_of(g_state);
+  AGN_CHECK(s.layer[0].fast == 1 && s.layer[1].fast == 1);
+  // Packed rows (the assembly loops) exactly where their conditions hold.
+  const bool packed = width >= 4 && width % 2 == 0 && channels <= 4;
+  AGN_CHECK(s.layer[0].packed_out == (packed ? 1u : 0u));
+  const int pixel = 2 * ((channels + 1) / 2);  // halfwords of a packed pixel
   for (int r = 0; r < 3; ++r) {
     for (int i = 0; i < width * channels; ++i) g_rows[r][i] = random_int8();
   }
@@ -70,7 +100,15 @@ void check_layer(int width, int channels, int32_t zp_in, int32_t zp_out) {
     memset(g_out_cm7, 0x55, sizeof g_out_cm7);
     agn_kernels_reference.depthwise(&l, nullptr, rows, g_out_ref);
     agn_kernels_cm7.depthwise(&l, g_state, rows, g_out_cm7);
-    if (!AGN_CHECK(memcmp(g_out_ref, g_out_cm7, static_cast<size_t>(width * channels)) == 0)) {
+    bool same = true;
+    for (int x = 0; x < width; ++x) {
+      for (int c = 0; c < channels; ++c) {
+        int16_t v = g_out_cm7[x * channels + c];
+        if (packed) memcpy(&v, g_out_cm7 + 2 * (pixel * x + c), 2);
+        same = same && v == g_out_ref[x * channels + c];
+      }
+    }
+    if (!AGN_CHECK(same)) {
       agn_console_puts("  width ");
       agn_console_put_i32(width);
       agn_console_puts(" channels ");
