@@ -1,6 +1,7 @@
 // agilenn mcu <what>: the device half on the emulated Cortex-M7 (QEMU mps2-an500).
-//   mcu bench --model DIR [--json]: instructions per stage, MACs, flash, SRAM, estimated time
-//   (src/mcu/bench.h says where each figure comes from). Needs the cortex-m7 preset built.
+//   mcu bench --model DIR [--images N] [--json]: instructions per stage (means over N test images,
+//   or on a synthetic image), MACs, flash, SRAM, estimated time (src/mcu/bench.h says where each
+//   figure comes from). Needs the cortex-m7 preset built.
 //   mcu run --model DIR --n N [--json]: the firmware app in QEMU on N test images, the radio
 //   bridge and the server (in this process, on loopback); accuracy, fallbacks, wire bytes and
 //   modelled latency, checked against the host runtime on the same images (src/mcu/app_run.h).
@@ -8,6 +9,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "export/infer.h"
 #include "mcu/bench.h"
 #include "mcu_run.h"
 
@@ -16,11 +18,21 @@ namespace {
 
 struct McuBenchArgs {
   mcu::BenchOptions options;
+  int images = 0;
+  std::string data;
   bool json = false;
 };
 
 int run_mcu_bench(const McuBenchArgs& a) {
-  const mcu::BenchResult r = mcu::run_bench(a.options);
+  mcu::BenchOptions o = a.options;
+  if (a.images > 0) {  // the test images agilenn infer and mcu run would take
+    exporter::InferOptions io;
+    io.model_dir = o.model_dir.string();
+    io.count = a.images;
+    io.data_dir = a.data;
+    o.images = exporter::load_test_images(io).images;
+  }
+  const mcu::BenchResult r = mcu::run_bench(o);
   std::fputs(r.table().c_str(), a.json ? stderr : stdout);
   if (a.json) std::printf("%s\n", r.to_json().dump().c_str());
   return 0;
@@ -50,6 +62,12 @@ void add_mcu_command(CLI::App& root, int& exit_code) {
       "bench", "Instructions per stage (exact, QEMU plugin), MACs, flash and SRAM of the device pipeline; "
                "milliseconds assume 1 cycle per instruction");
   bench->add_option("--model", args->options.model_dir, "Model folder (holds model.agnm)")->required();
+  bench->add_option("--images", args->images,
+                    "Test images, evenly spaced over the test split, to average the counts over (0 = the firmware's "
+                    "synthetic image; needs an export folder and its data set)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  bench->add_option("--data", args->data, "Data folder for --images, if not the run's");
   bench->add_flag("--json", args->json, "Print one JSON object on stdout (the table goes to stderr)");
   bench->add_option("--cpu-mhz", args->options.cpu_mhz, "Core clock for the time estimate")
       ->check(CLI::PositiveNumber)

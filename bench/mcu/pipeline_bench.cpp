@@ -1,7 +1,8 @@
 // Instructions per stage of the device pipeline on the Cortex-M7, for any model file: QEMU's
 // loader puts the model in the flash model slot (firmware/bsp/board.h), so the weights are read
-// from flash as on the device. Runs one image (a fixed synthetic pattern) through the runtime
-// with each kernel table, then encodes with the default coder (rANS if the model has tables,
+// from flash as on the device. Runs one image (a test image QEMU put in the image slot,
+// src/mcu/bench_link.h, or else a fixed synthetic pattern) through the runtime with each kernel
+// table, then encodes with the default coder (rANS if the model has tables,
 // else raw packing) and frames the request in wire datagrams, one at a time as a radio would
 // send them. Stages for the agn_icount plugin (table t = 0, 1, ... in agn_kernel_tables order):
 //   1 + 4t: extractor (input conversion and every layer kernel, fused kernels included)
@@ -21,6 +22,7 @@
 #include "common/crc32.h"
 #include "device/kernels/kernels.h"
 #include "device/runtime.h"
+#include "mcu/bench_link.h"
 #include "wire/wire.h"
 
 namespace {
@@ -79,7 +81,17 @@ int main() {
       g_model.local.classes > sizeof(g_first_logits)) {
     return fail("model too large for the bench's buffers", "");
   }
-  for (size_t i = 0; i < image_size; ++i) g_image[i] = static_cast<uint8_t>((i * 7 + (i / 97) * 13) & 0xFF);
+  // The test image in the image slot, or the synthetic pattern.
+  const uint8_t* image_slot = slot + AGN_BENCH_IMAGE_OFFSET;
+  const bool real_image = agn_load_u32le(image_slot) == AGN_BENCH_IMAGE_MAGIC;
+  if (real_image) {
+    if (model_size > AGN_BENCH_IMAGE_OFFSET || agn_load_u32le(image_slot + 4) != image_size) {
+      return fail("the image slot's image is not the model's input size, or the model reaches into it", "");
+    }
+    memcpy(g_image, image_slot + AGN_BENCH_IMAGE_HEADER, image_size);
+  } else {
+    for (size_t i = 0; i < image_size; ++i) g_image[i] = static_cast<uint8_t>((i * 7 + (i / 97) * 13) & 0xFF);
+  }
   // The payload buffer holds the raw packing: a rANS stream that would not fit in it (far more
   // than a real map needs) is sent packed instead (runtime.h, agn_runtime_encode_default).
   const size_t max_payload = agn_runtime_max_payload(&g_model, AGN_CODEC_RAW);
@@ -160,6 +172,7 @@ int main() {
   agn_console_put_field("payload_bytes", payload);
   agn_console_put_field("datagrams", fragments);
   agn_console_put_field("codec", static_cast<unsigned>(codec));
+  agn_console_put_field("real_image", real_image ? 1u : 0u);
   agn_console_puts("\n");
   for (unsigned t = 0; t < kTableCount; ++t) {
     agn_console_puts("agn-bench-table ");

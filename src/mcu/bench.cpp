@@ -4,12 +4,15 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 
+#include "common/byte_order.h"
 #include "host/file_io.h"
+#include "mcu/bench_link.h"
 
 namespace agilenn::mcu {
 namespace {
@@ -53,6 +56,21 @@ bool read_fields(const std::string& uart, const std::string& tag, std::map<std::
   }
   return false;
 }
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Removes its files when it goes out of scope, errors included.
+struct TempFiles {
+  std::vector<std::filesystem::path> paths;
+  ~TempFiles() {
+    std::error_code ignored;
+    for (const auto& p : paths) std::filesystem::remove(p, ignored);
+  }
+};
 
 void require_file(const std::filesystem::path& path, const std::string& what) {
   if (!std::filesystem::is_regular_file(path)) {
@@ -134,7 +152,8 @@ nlohmann::json BenchResult::to_json() const {
           {"sram_bytes", sram_bytes},
           {"cpu_mhz", cpu_mhz},
           {"cycles_per_instruction", kCyclesPerInstruction},
-          {"est_ms", est_ms}};
+          {"est_ms", est_ms},
+          {"images", images}};
 }
 
 std::string BenchResult::table() const {
@@ -151,8 +170,13 @@ std::string BenchResult::table() const {
     }
     out += buf;
   };
-  std::snprintf(buf, sizeof buf, "Cortex-M7 (QEMU mps2-an500), fused cm7 kernels; %llu MACs\n",
-                static_cast<unsigned long long>(macs));
+  if (images > 0) {
+    std::snprintf(buf, sizeof buf, "Cortex-M7 (QEMU mps2-an500), fused cm7 kernels; %llu MACs; means over %zu test images\n",
+                  static_cast<unsigned long long>(macs), images);
+  } else {
+    std::snprintf(buf, sizeof buf, "Cortex-M7 (QEMU mps2-an500), fused cm7 kernels; %llu MACs; the synthetic image\n",
+                  static_cast<unsigned long long>(macs));
+  }
   out += buf;
   out += "  stage                  instructions  /MAC        ms\n";
   row("extractor", attributed.extractor, true);
@@ -197,6 +221,32 @@ std::string BenchResult::table() const {
   return out;
 }
 
+BenchResult mean_bench(const std::vector<BenchResult>& runs) {
+  if (runs.empty()) throw std::invalid_argument("mcu bench: no runs to average");
+  BenchResult r = runs.front();
+  const auto n = static_cast<double>(runs.size());
+  auto mean = [&](auto member) {
+    double sum = 0;
+    for (const BenchResult& b : runs) sum += static_cast<double>(member(b));
+    return static_cast<uint64_t>(std::llround(sum / n));
+  };
+  auto mean_counts = [&](StageCounts BenchResult::*counts) {
+    return StageCounts{mean([&](const BenchResult& b) { return (b.*counts).extractor; }),
+                       mean([&](const BenchResult& b) { return (b.*counts).local; }),
+                       mean([&](const BenchResult& b) { return (b.*counts).quantize; }),
+                       mean([&](const BenchResult& b) { return (b.*counts).encode; })};
+  };
+  r.reference = mean_counts(&BenchResult::reference);
+  r.unfused = mean_counts(&BenchResult::unfused);
+  r.fused = mean_counts(&BenchResult::fused);
+  r.attributed = mean_counts(&BenchResult::attributed);
+  r.framing = mean([](const BenchResult& b) { return b.framing; });
+  r.total = r.attributed.extractor + r.attributed.local + r.attributed.quantize + r.attributed.encode + r.framing;
+  r.est_ms = static_cast<double>(r.total) * kCyclesPerInstruction / (r.cpu_mhz * 1000.0);
+  r.images = runs.size();
+  return r;
+}
+
 BenchResult run_bench(const BenchOptions& o) {
   const std::filesystem::path model = o.model_dir / "model.agnm";
   require_file(model, "model file");
@@ -204,28 +254,30 @@ BenchResult run_bench(const BenchOptions& o) {
   require_file(o.plugin, "QEMU plugin (build it: cmake --build --preset cortex-m7)");
   if (!(o.cpu_mhz > 0.0)) throw std::runtime_error("--cpu-mhz must be positive");
   const auto model_size = std::filesystem::file_size(model);
-  if (model_size > 256 * 1024) {
-    throw std::runtime_error(model.string() + " is " + std::to_string(model_size) +
-                             " bytes; the firmware's model slot holds 262144");
+  const uint64_t model_room = o.images.empty() ? 256 * 1024 : AGN_BENCH_IMAGE_OFFSET;
+  if (model_size > model_room) {
+    throw std::runtime_error(model.string() + " is " + std::to_string(model_size) + " bytes; the firmware's model slot holds " +
+                             std::to_string(model_room) + (o.images.empty() ? "" : " beside a test image"));
   }
 
   const std::filesystem::path footprint =
       o.footprint.empty() ? o.firmware.parent_path() / "mcu_footprint.elf" : o.footprint;
   require_file(footprint, "footprint firmware (build it: cmake --build --preset cortex-m7)");
 
-  const std::filesystem::path tmp = std::filesystem::temp_directory_path() /
-                                    ("agilenn-mcu-bench-" + std::to_string(::getpid()) + ".json");
+  const std::string stem = "agilenn-mcu-bench-" + std::to_string(::getpid());
+  const std::filesystem::path tmp = std::filesystem::temp_directory_path() / (stem + ".json");
+  const std::filesystem::path image_file = std::filesystem::temp_directory_path() / (stem + ".image");
+  const TempFiles cleanup{{tmp, image_file}};
   std::filesystem::remove(tmp);
-  char addr[32];
-  std::snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(kModelSlot));
-  // QEMU with `elf` and the model in the flash slot (and `plugin_args`); returns its output.
-  auto run_qemu = [&](const std::filesystem::path& elf, const std::string& plugin_args) {
+  // QEMU with `elf`, the model in the flash model slot (and `extra` arguments); returns its output.
+  auto run_qemu = [&](const std::filesystem::path& elf, const std::string& extra) {
     const std::string command =
         "timeout 120 " + quote(o.qemu) +
         " -M mps2-an500 -display none -monitor none -serial stdio -semihosting-config enable=on,target=native "
         "-kernel " +
-        quote(elf.string()) + " -device " + quote("loader,file=" + model.string() + ",addr=" + addr + ",force-raw=on") +
-        plugin_args + " 2>&1";
+        quote(elf.string()) + " -device " +
+        quote("loader,file=" + model.string() + ",addr=" + hex(kModelSlot) + ",force-raw=on") + extra +
+        " 2>&1";
     std::string out;
     std::FILE* pipe = ::popen(command.c_str(), "r");
     if (pipe == nullptr) throw std::runtime_error("mcu bench: cannot run " + o.qemu);
@@ -234,18 +286,43 @@ BenchResult run_bench(const BenchOptions& o) {
     while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) out.append(chunk.data(), n);
     const int status = ::pclose(pipe);
     if (status != 0) {
-      std::filesystem::remove(tmp);
       throw std::runtime_error("mcu bench: QEMU failed on " + elf.string() + " (status " +
                                std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "):\n" + out);
     }
     return out;
   };
-  std::string uart = run_qemu(o.firmware, " -plugin " + quote(o.plugin.string() + ",out=" + tmp.string()));
-  if (!std::filesystem::exists(tmp)) throw std::runtime_error("mcu bench: the plugin wrote no counts:\n" + uart);
-  const std::string plugin_json = read_text_file(tmp);
-  std::filesystem::remove(tmp);
-  uart += run_qemu(footprint, "");
-  return parse_bench(plugin_json, uart, o.cpu_mhz);
+  // One bench run: the plugin's counts and the firmware's output.
+  auto bench_run = [&](const std::string& extra) {
+    const std::string uart = run_qemu(o.firmware, " -plugin " + quote(o.plugin.string() + ",out=" + tmp.string()) + extra);
+    if (!std::filesystem::exists(tmp)) throw std::runtime_error("mcu bench: the plugin wrote no counts:\n" + uart);
+    std::pair<std::string, std::string> out{read_text_file(tmp), uart};
+    std::filesystem::remove(tmp);
+    return out;
+  };
+  const std::string footprint_uart = run_qemu(footprint, "");
+  if (o.images.empty()) {
+    const auto [counts, uart] = bench_run("");
+    return parse_bench(counts, uart + footprint_uart, o.cpu_mhz);
+  }
+  std::vector<BenchResult> runs;
+  for (const std::vector<uint8_t>& image : o.images) {
+    if (image.size() > AGN_BENCH_IMAGE_MAX_BYTES) {
+      throw std::runtime_error("mcu bench: a test image of " + std::to_string(image.size()) + " bytes does not fit the image slot");
+    }
+    std::string slot(AGN_BENCH_IMAGE_HEADER, '\0');
+    agn_store_u32le(reinterpret_cast<uint8_t*>(slot.data()), AGN_BENCH_IMAGE_MAGIC);
+    agn_store_u32le(reinterpret_cast<uint8_t*>(slot.data()) + 4, static_cast<uint32_t>(image.size()));
+    slot.append(image.begin(), image.end());
+    write_file_atomic(image_file, slot);
+    const auto [counts, uart] = bench_run(
+        " -device " + quote("loader,file=" + image_file.string() + ",addr=" + hex(kModelSlot + AGN_BENCH_IMAGE_OFFSET) +
+                            ",force-raw=on"));
+    runs.push_back(parse_bench(counts, uart + footprint_uart, o.cpu_mhz));
+    if (runs.back().firmware.count("real_image") == 0 || runs.back().firmware.at("real_image") != 1) {
+      throw std::runtime_error("mcu bench: the firmware did not read the test image from its image slot");
+    }
+  }
+  return mean_bench(runs);
 }
 
 }  // namespace agilenn::mcu

@@ -19,6 +19,9 @@
 //     its fixed-capacity buffers (arena, payload, the camera frame), plus the arena and payload
 //     buffer this model needs, plus the stack high-water mark measured by painting. The bench
 //     image's own flash (three kernel tables) is shown in the table.
+//   - images: the instruction counts are means over these test images (QEMU's loader puts each
+//     in the image slot of src/mcu/bench_link.h, one firmware run per image); 0: one run on the
+//     firmware's synthetic pattern, which codes more symbols than a real image.
 //   - est_ms = total * cycles_per_instruction / (cpu_mhz * 1000), assuming one cycle per
 //     instruction (QEMU counts instructions, not cycles: a real M7 dual-issues some pairs and
 //     stalls on divisions, loads after stores and flash wait states).
@@ -28,6 +31,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +46,9 @@ struct BenchOptions {
   std::filesystem::path plugin;     // libagn_icount.so
   std::string qemu = "qemu-system-arm";
   double cpu_mhz = 216.0;
+  // Test images (u8 HWC, the model's input) to average the counts over; empty: the synthetic
+  // pattern.
+  std::vector<std::vector<uint8_t>> images;
 };
 
 // Where the cortex-m7 preset puts the firmware and the plugin in this source tree.
@@ -64,10 +71,11 @@ struct BenchResult {
   uint64_t sram_bytes = 0;
   double cpu_mhz = 216.0;
   double est_ms = 0.0;
+  size_t images = 0;  // test images the counts are means over (0: the synthetic pattern)
 
-  // Exactly the keys of the issue: {"instructions": {"extractor", "local", "quantize", "encode",
+  // The keys of the issue: {"instructions": {"extractor", "local", "quantize", "encode",
   // "framing", "total"}, "macs", "flash_bytes", "sram_bytes", "cpu_mhz",
-  // "cycles_per_instruction", "est_ms"}.
+  // "cycles_per_instruction", "est_ms"}, and "images".
   nlohmann::json to_json() const;
   // A table: per stage instructions, instructions per MAC, est. ms; memory; the CPI assumption.
   std::string table() const;
@@ -77,6 +85,10 @@ struct BenchResult {
 // of both firmwares (the "agn-bench key=value ..." and "agn-footprint key=value ..." lines).
 // Throws std::runtime_error naming what is missing or inconsistent.
 BenchResult parse_bench(const std::string& plugin_json, const std::string& uart, double cpu_mhz);
+
+// The mean of several runs' instruction counts (rounded; the rest from the first run), with
+// `images` set to their number. Throws std::invalid_argument for none.
+BenchResult mean_bench(const std::vector<BenchResult>& runs);
 
 // Runs QEMU as described above. Throws std::runtime_error (missing files, QEMU failure with its
 // output, bad figures).

@@ -49,11 +49,29 @@ TEST(McuBench, JsonHasExactlyTheIssuesKeys) {
   for (const auto& [k, v] : j.items()) keys.insert(k);
   for (const auto& [k, v] : j["instructions"].items()) stage_keys.insert(k);
   EXPECT_EQ(keys, (std::set<std::string>{"instructions", "macs", "flash_bytes", "sram_bytes", "cpu_mhz",
-                                         "cycles_per_instruction", "est_ms"}));
+                                         "cycles_per_instruction", "est_ms", "images"}));
   EXPECT_EQ(stage_keys, (std::set<std::string>{"extractor", "local", "quantize", "encode", "framing", "total"}));
   EXPECT_DOUBLE_EQ(j["cpu_mhz"].get<double>(), 100.0);
   EXPECT_DOUBLE_EQ(j["cycles_per_instruction"].get<double>(), 1.0);
   EXPECT_NE(parse_bench(kPlugin, kUart, 100.0).table().find("1.0 cycle per instruction"), std::string::npos);
+}
+
+TEST(McuBench, MeansOfSeveralImagesKeepTheStagesSummingToTheTotal) {
+  auto a = parse_bench(kPlugin, kUart, 216.0);
+  std::string other = kPlugin;
+  other.replace(other.find("1800"), 4, "2801");  // the fused block of the second image
+  auto b = parse_bench(other, kUart, 216.0);
+  const auto m = agilenn::mcu::mean_bench({a, b});
+  EXPECT_EQ(m.images, 2u);
+  EXPECT_EQ(m.fused.extractor, (1800u + 2801u + 1) / 2);
+  EXPECT_EQ(m.attributed.quantize, (a.attributed.quantize + b.attributed.quantize + 1) / 2);
+  EXPECT_EQ(m.total, m.attributed.extractor + m.attributed.local + m.attributed.quantize + m.attributed.encode +
+                         m.framing);
+  EXPECT_DOUBLE_EQ(m.est_ms, static_cast<double>(m.total) / 216000.0);
+  EXPECT_EQ(m.flash_bytes, a.flash_bytes);
+  EXPECT_NE(m.table().find("means over 2 test images"), std::string::npos);
+  EXPECT_EQ(m.to_json()["images"].get<size_t>(), 2u);
+  EXPECT_THROW(agilenn::mcu::mean_bench({}), std::invalid_argument);
 }
 
 TEST(McuBench, RejectsIncompleteOutput) {
@@ -110,6 +128,20 @@ TEST(McuBench, RunsTheFirmwareOnARandomModel) {
   EXPECT_GT(r.flash_bytes, bytes.size());
   EXPECT_GT(r.sram_bytes, r.footprint.at("arena_used"));
   EXPECT_LT(r.footprint.at("flash_image"), r.firmware.at("flash_image"));  // one kernel table, no checks
+  EXPECT_EQ(r.images, 0u);
+  EXPECT_EQ(r.firmware.at("real_image"), 0u);
+
+  // Test images through the image slot: the firmware reads each (it says so), and the counts are
+  // their means. A plain grey image leaves every symbol the same, so it codes differently from the
+  // synthetic pattern.
+  o.images = {std::vector<uint8_t>(32 * 32 * 3, 128), std::vector<uint8_t>(32 * 32 * 3, 30)};
+  const auto grey = agilenn::mcu::run_bench(o);
+  EXPECT_EQ(grey.images, 2u);
+  EXPECT_EQ(grey.firmware.at("real_image"), 1u);
+  EXPECT_NE(grey.attributed.encode, r.attributed.encode);
+  EXPECT_EQ(grey.macs, r.macs);
+  o.images = {std::vector<uint8_t>(100, 0)};  // not the model's input size: the firmware refuses it
+  EXPECT_THROW(agilenn::mcu::run_bench(o), std::runtime_error);
 }
 
 // The same with every clamp the whole int8 range (as exported models have): the Cortex-M7 kernels
