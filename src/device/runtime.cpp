@@ -212,7 +212,9 @@ extern "C" AGN_SETUP agn_status agn_runtime_init(agn_runtime* rt, const agn_mode
     rt->kernel_state = base + p.kernel_state;
     kernels->prepare(model, rt->kernel_state);
   }
-  if (kernels->constant_planes != nullptr) rt->zero_planes = kernels->constant_planes(model, rt->kernel_state, rt->symbols);
+  if (kernels->constant_planes != nullptr) {
+    rt->zero_planes = kernels->constant_planes(model, rt->kernel_state, rt->symbols);
+  }
   if (codecs & AGN_CODEC_BIT(AGN_CODEC_RANS)) {
     const agn_status st = agn_rans_model_load(&rt->rans, model->rans, model->rans_size);
     if (st != AGN_OK) {

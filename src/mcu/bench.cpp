@@ -171,10 +171,12 @@ std::string BenchResult::table() const {
     out += buf;
   };
   if (images > 0) {
-    std::snprintf(buf, sizeof buf, "Cortex-M7 (QEMU mps2-an500), fused cm7 kernels; %llu MACs; means over %zu test images\n",
+    std::snprintf(buf, sizeof buf,
+                  "Cortex-M7 (QEMU mps2-an500), fused cm7 kernels; %llu MACs; means over %zu test images\n",
                   static_cast<unsigned long long>(macs), images);
   } else {
-    std::snprintf(buf, sizeof buf, "Cortex-M7 (QEMU mps2-an500), fused cm7 kernels; %llu MACs; the synthetic image\n",
+    std::snprintf(buf, sizeof buf,
+                  "Cortex-M7 (QEMU mps2-an500), fused cm7 kernels; %llu MACs; the synthetic image\n",
                   static_cast<unsigned long long>(macs));
   }
   out += buf;
@@ -256,8 +258,9 @@ BenchResult run_bench(const BenchOptions& o) {
   const auto model_size = std::filesystem::file_size(model);
   const uint64_t model_room = o.images.empty() ? 256 * 1024 : AGN_BENCH_IMAGE_OFFSET;
   if (model_size > model_room) {
-    throw std::runtime_error(model.string() + " is " + std::to_string(model_size) + " bytes; the firmware's model slot holds " +
-                             std::to_string(model_room) + (o.images.empty() ? "" : " beside a test image"));
+    throw std::runtime_error(model.string() + " is " + std::to_string(model_size) +
+                             " bytes; the firmware's model slot holds " + std::to_string(model_room) +
+                             (o.images.empty() ? "" : " beside a test image"));
   }
 
   const std::filesystem::path footprint =
@@ -293,7 +296,8 @@ BenchResult run_bench(const BenchOptions& o) {
   };
   // One bench run: the plugin's counts and the firmware's output.
   auto bench_run = [&](const std::string& extra) {
-    const std::string uart = run_qemu(o.firmware, " -plugin " + quote(o.plugin.string() + ",out=" + tmp.string()) + extra);
+    const std::string uart =
+        run_qemu(o.firmware, " -plugin " + quote(o.plugin.string() + ",out=" + tmp.string()) + extra);
     if (!std::filesystem::exists(tmp)) throw std::runtime_error("mcu bench: the plugin wrote no counts:\n" + uart);
     std::pair<std::string, std::string> out{read_text_file(tmp), uart};
     std::filesystem::remove(tmp);
@@ -307,7 +311,8 @@ BenchResult run_bench(const BenchOptions& o) {
   std::vector<BenchResult> runs;
   for (const std::vector<uint8_t>& image : o.images) {
     if (image.size() > AGN_BENCH_IMAGE_MAX_BYTES) {
-      throw std::runtime_error("mcu bench: a test image of " + std::to_string(image.size()) + " bytes does not fit the image slot");
+      throw std::runtime_error("mcu bench: a test image of " + std::to_string(image.size()) +
+                               " bytes does not fit the image slot");
     }
     std::string slot(AGN_BENCH_IMAGE_HEADER, '\0');
     agn_store_u32le(reinterpret_cast<uint8_t*>(slot.data()), AGN_BENCH_IMAGE_MAGIC);

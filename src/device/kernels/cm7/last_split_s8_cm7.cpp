@@ -1,7 +1,7 @@
 // The last (pointwise) layer fused with the split, for the Cortex-M7. The row's pixels as 16-bit
-// pairs (packed by the depthwise layer before, or here); then channel by channel, so that a channel's packed weights and
-// requantisation parameters stay in registers across the row, and nothing of the feature map is
-// stored:
+// pairs (packed by the depthwise layer before, or here); then channel by channel, so that a
+// channel's packed weights and requantisation parameters stay in registers across the row, and
+// nothing of the feature map is stored:
 //   - the k local channels are requantised (fast, exact) and summed for the pooling on the fly;
 //   - a remote channel's requantised value indexes a symbol table with the layer's clamp folded
 //     in: on the assembly path the unsaturated value indexes the wide table (State::wide_symbols:
