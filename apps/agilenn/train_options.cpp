@@ -54,7 +54,8 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   bind_option(cmd, a, "--data", &TrainConfig::data_dir, "Data folder (default: $AGILENN_DATA, ./data, the shipped archives)");
   bind_option(cmd, a, "--out", &TrainConfig::out, "Run folder (required)");
   bind_option(cmd, a, "--stage", &TrainConfig::stage,
-       "all (reference, Algorithm 1, AgileNN) | reference | agilenn | plain (baseline with the same wall-time budget)");
+       "all (reference, Algorithm 1, AgileNN) | reference | agilenn | plain (baseline with the same wall-time budget) | "
+       "local-refit (refit the Local NN of a finished AgileNN stage)");
   bind_option(cmd, a, "--seed", &TrainConfig::seed, "Seed of data order, augmentation and initialisation");
   bind_option(cmd, a, "--device", &TrainConfig::device, "cpu | cuda");
   bind_option(cmd, a, "--threads", &TrainConfig::threads, "Compute threads (0 = $OMP_NUM_THREADS or all cores)");
@@ -64,6 +65,9 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   bind_option(cmd, a, "--train-limit", &TrainConfig::train_limit, "Use only this many training images (0 = all)");
   bind_option(cmd, a, "--test-limit", &TrainConfig::test_limit, "Evaluate on only this many test images (0 = all)");
   bind_option(cmd, a, "--flip", &TrainConfig::flip, "Horizontal flips: 1, 0, or -1 = yes except digits");
+  bind_option(cmd, a, "--augment-pad", &TrainConfig::augment_pad, "Pad-and-crop shift in pixels (0 = no shift)");
+  bind_option(cmd, a, "--augment-pad-mode", &TrainConfig::augment_pad_mode,
+              "The border a shift brings in: zero (black) | reflect (mirrored image)");
   bind_option(cmd, a, "--k", &TrainConfig::k, "Channels kept on the device");
   bind_option(cmd, a, "--extractor-mid", &TrainConfig::extractor_mid, "First separable conv's channels");
   bind_option(cmd, a, "--extractor-out", &TrainConfig::extractor_out, "Feature map channels");
@@ -94,6 +98,9 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
               "detach: only through the reference's gradient, so the losses cannot switch remote channels off");
   bind_option(cmd, a, "--rate-weight", &TrainConfig::rate_weight, "Weight of the estimated bits of the remote symbols (0 = paper)");
   bind_option(cmd, a, "--local-weight", &TrainConfig::local_weight, "Weight of an extra CE on the Local NN alone (0 = paper)");
+  bind_option(cmd, a, "--local-refit", &TrainConfig::local_refit,
+              "After the AgileNN stage, refit the Local NN's dense layer on the training split's frozen features (convex); "
+              "kept when validation accuracy improves (0 = paper)");
   bind_option(cmd, a, "--reference-mode", &TrainConfig::reference_mode,
        "adapt: the reference keeps learning the current features (detached) | frozen: the authors' recipe");
   bind_option(cmd, a, "--channel-score", &TrainConfig::channel_score, "topk: Algorithm 1's frequency | mean: mean importance");

@@ -22,6 +22,7 @@ struct RunData {
   std::vector<size_t> train, val, test;  // indices into train_set / test_set
   std::vector<double> mean, std;         // per input channel, of pixel / 255 over `train`
   bool flip = true;
+  bool reflect_pad = false;  // shifted images' borders mirrored instead of black (--augment-pad-mode)
   int classes = 0;
 };
 
@@ -30,7 +31,7 @@ struct RunData {
 RunData load_run_data(const TrainConfig& config);
 
 // A normalised NCHW float batch, (pixel / 255 - mean) / std per channel; with `rng` the images are
-// shifted by up to `pad` pixels (zero padding) and flipped at random.
+// shifted by up to `pad` pixels (black or mirrored borders: RunData::reflect_pad) and flipped at random.
 torch::Tensor make_images(const data::ImageSet& set, const size_t* idx, size_t n, const RunData& d, std::mt19937_64* rng,
                           int pad);
 torch::Tensor make_labels(const data::ImageSet& set, const size_t* idx, size_t n);

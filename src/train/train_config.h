@@ -15,7 +15,7 @@ struct TrainConfig {
   std::string dataset = "cifar10";
   std::string data_dir;           // "" = search (see docs/data.md)
   std::string out;                // run folder
-  std::string stage = "all";      // all | reference | agilenn | plain
+  std::string stage = "all";      // all | reference | agilenn | plain | local-refit
   uint64_t seed = 0;
   std::string device = "cpu";     // cpu | cuda
   int threads = 0;                // 0 = $OMP_NUM_THREADS or every core
@@ -28,6 +28,7 @@ struct TrainConfig {
   int64_t test_limit = 0;         // > 0: evaluate on only this many test images
   int flip = -1;                  // horizontal flips: -1 = yes except for digits (svhn, idx)
   int augment_pad = 4;            // pad-and-crop shift in pixels
+  std::string augment_pad_mode = "zero";  // the shifted-in border: zero (black) | reflect (mirrored)
 
   // Models.
   int k = 5;
@@ -56,6 +57,7 @@ struct TrainConfig {
   std::string xai_remote = "full";   // full (the paper) | detach: the XAI losses cannot switch remote channels off
   double rate_weight = 0.0;
   double local_weight = 0.0;     // weight of an extra CE on the Local NN's own logits (0 = paper)
+  bool local_refit = false;      // after the AgileNN stage, refit the Local NN's dense layer (local_refit.h; off = paper)
   std::string reference_mode = "adapt";  // adapt (keeps learning, detached) | frozen
   std::string channel_score = "topk";    // topk (Algorithm 1) | mean (the authors' code)
   int64_t selection_samples = 10000;     // training images Algorithm 1 scores (0 = all)

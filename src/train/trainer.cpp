@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include "train/backend.h"
 #include "train/channel_selection.h"
 #include "train/data/dataset.h"
+#include "train/local_refit.h"
 #include "train/models.h"
 #include "train/run.h"
 #include "train/xai.h"
@@ -65,6 +67,10 @@ RunData load_run_data(const TrainConfig& c) {
   d.test_set = data::load_split(loc, data::Split::kTest);
   d.classes = static_cast<int>(d.train_set.classes.size());
   d.flip = c.flip >= 0 ? c.flip == 1 : !(loc.kind == data::DatasetKind::kSvhn || loc.kind == data::DatasetKind::kIdx);
+  if (c.augment_pad_mode != "zero" && c.augment_pad_mode != "reflect") {
+    throw std::invalid_argument("--augment-pad-mode must be zero or reflect, got '" + c.augment_pad_mode + "'");
+  }
+  d.reflect_pad = c.augment_pad_mode == "reflect";
 
   std::vector<size_t> order(d.train_set.size());
   std::iota(order.begin(), order.end(), size_t{0});
@@ -109,8 +115,8 @@ RunData load_run_data(const TrainConfig& c) {
   return d;
 }
 
-// A normalised NCHW float batch; with `rng` the images are shifted by up to `pad` pixels (zero
-// padding) and flipped at random.
+// A normalised NCHW float batch; with `rng` the images are shifted by up to `pad` pixels (black
+// or mirrored borders, d.reflect_pad) and flipped at random.
 torch::Tensor make_images(const data::ImageSet& set, const size_t* idx, size_t n, const RunData& d, std::mt19937_64* rng,
                           int pad) {
   const int h = set.height, w = set.width, cin = set.channels;
@@ -136,7 +142,14 @@ torch::Tensor make_images(const data::ImageSet& set, const size_t* idx, size_t n
         const int sy = y + dy;
         for (int x = 0; x < w; ++x) {
           const int sx = (flip ? w - 1 - x : x) + dx;
-          const uint8_t v = (sy < 0 || sy >= h || sx < 0 || sx >= w) ? 0 : src[(sy * w + sx) * cin + sc];
+          uint8_t v = 0;
+          if (sy >= 0 && sy < h && sx >= 0 && sx < w) {
+            v = src[(sy * w + sx) * cin + sc];
+          } else if (d.reflect_pad) {  // mirrored about the edge pixel (pad < image size)
+            const int ry = sy < 0 ? -sy : sy >= h ? 2 * (h - 1) - sy : sy;
+            const int rx = sx < 0 ? -sx : sx >= w ? 2 * (w - 1) - sx : sx;
+            v = src[(ry * w + rx) * cin + sc];
+          }
           plane[y * w + x] = static_cast<float>(v) * scale - offset;
         }
       }
@@ -773,6 +786,92 @@ struct AgileModel {
   }
 };
 
+// The k local channels' spatial means [N, k], the Remote NN's logits and the labels of `idx`
+// (clean images, eval mode), on the CPU.
+struct LocalFeatures {
+  torch::Tensor pooled, remote, labels;
+};
+
+LocalFeatures local_features(AgileNet& net, const data::ImageSet& set, const std::vector<size_t>& idx, const Evaluator& ev) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  std::vector<torch::Tensor> pooled, remote, labels;
+  Progress bar("local refit features", idx.size(), "img");
+  for (size_t start = 0; start < idx.size(); start += 256) {
+    const size_t n = std::min<size_t>(256, idx.size() - start);
+    const AgileOutput out = net->forward(make_images(set, idx.data() + start, n, ev.d, nullptr, 0).to(ev.device));
+    pooled.push_back(out.features.narrow(1, 0, ev.c.k).mean({2, 3}).cpu());
+    remote.push_back(out.remote.cpu());
+    labels.push_back(make_labels(set, idx.data() + start, n));
+    bar.add(n);
+  }
+  bar.finish();
+  return {torch::cat(pooled), torch::cat(remote), torch::cat(labels)};
+}
+
+// --local-refit: the Local NN's dense layer refit on the training split's frozen features
+// (local_refit.h), for its own cross-entropy and the final prediction's at the trained alpha
+// (the quick preset's lambda and --local-weight weigh the two alike). Kept when it raises the
+// Local NN's validation accuracy and costs the final prediction at most half a point there; then
+// agilenn.pt is rewritten (its counters unchanged).
+void refit_local_head(const TrainConfig& c, const RunData& d, AgileModel& m, const Evaluator& ev, const Counters& counters,
+                      nlohmann::json& summary) {
+  const auto start = Clock::now();
+  std::fprintf(stderr, "local refit: the Local NN's dense layer on the frozen features of %zu training images\n", d.train.size());
+  const LocalFeatures train = local_features(m.net, d.train_set, d.train, ev);
+  const LocalFeatures val = local_features(m.net, d.train_set, d.val, ev);
+  torch::NoGradGuard no_grad;
+  LocalNNImpl& local = *m.net->local;
+  local.eval();
+  const double alpha = m.net->alpha->forward().item<double>();
+  const auto logits = [&](const torch::Tensor& pooled) {
+    return local.forward(pooled.to(ev.device).unsqueeze(2).unsqueeze(3)).cpu();
+  };
+  const auto share = [](const torch::Tensor& l, const torch::Tensor& y) {
+    return l.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
+  };
+  const auto measure = [&] {
+    const torch::Tensor v = logits(val.pooled);
+    return std::array<double, 3>{share(logits(train.pooled), train.labels), share(v, val.labels),
+                                 share(alpha * v + (1 - alpha) * val.remote, val.labels)};
+  };
+  const std::array<double, 3> before = measure();  // train local, val local, val final
+  const torch::Tensor old_weight = local.fc->weight.clone(), old_bias = local.fc->bias.clone();
+  set_local_head(local, fit_linear_head(train.pooled, train.labels, d.classes, 1e-4, train.remote, alpha));
+  const std::array<double, 3> after = measure();
+  const bool kept = after[1] > before[1] && after[2] >= before[2] - 0.005;
+  if (kept) {
+    save_archive(fs::path(c.out) / "agilenn.pt", m.modules(), {}, counters);
+  } else {
+    local.fc->weight.copy_(old_weight);
+    local.fc->bias.copy_(old_bias);
+  }
+  const nlohmann::json line = {{"stage", "local-refit"},         {"train_local_before", before[0]}, {"train_local", after[0]},
+                               {"val_local_before", before[1]},   {"val_local", after[1]},
+                               {"val_accuracy_before", before[2]}, {"val_accuracy", after[2]},
+                               {"kept", kept},                     {"refit_s", seconds_since(start)}};
+  log_metrics(c.out, line);
+  summary["local_refit"] = line;
+  std::fprintf(stderr, "local refit: validation local %.4f -> %.4f, final %.4f -> %.4f (train local %.4f -> %.4f): %s (%.0f s)\n",
+               before[1], after[1], before[2], after[2], before[0], after[0],
+               kept ? "kept" : "not kept (the validation figures did not improve)", seconds_since(start));
+}
+
+// The end of the AgileNN stage: its best network, the Local NN refit when asked, the test set.
+void conclude_agilenn(const TrainConfig& c, const RunData& d, AgileModel& m, const Evaluator& ev, bool refit, double wall,
+                      nlohmann::json& summary) {
+  const Counters best = load_archive(fs::path(c.out) / "agilenn.pt", m.modules(), {});
+  if (refit) refit_local_head(c, d, m, ev, best, summary);
+  const EvalReport test = evaluate_agile(m.net, m.body, d.test_set, d.test, ev, -1.0);
+  summary["agilenn"] = test.to_json();
+  summary["agilenn"]["train_s"] = wall;
+  std::fprintf(stderr,
+               "AgileNN test: final %.4f  local %.4f  remote %.4f  reference %.4f  skewness %.3f  disorder %.3f  alpha "
+               "%.3f  (%.0f s of training)\n",
+               test.final_accuracy, test.local_accuracy, test.remote_accuracy, test.reference_accuracy, test.skewness,
+               test.disorder_rate, test.alpha, wall);
+}
+
 void train_agilenn(const TrainConfig& c, const RunData& d, const torch::Device& device, nlohmann::json& summary) {
   AgileModel m(c, d.classes);
   const fs::path ckpt = fs::path(c.out) / "agilenn.ckpt";
@@ -804,15 +903,7 @@ void train_agilenn(const TrainConfig& c, const RunData& d, const torch::Device& 
                           {"alpha", r.alpha},                 {"val_entropy_bytes", r.entropy_bytes}};
   };
   const double wall = run_stage(s, c, d, device);
-  load_archive(fs::path(c.out) / "agilenn.pt", m.modules(), {});
-  const EvalReport test = evaluate_agile(m.net, m.body, d.test_set, d.test, ev, -1.0);
-  summary["agilenn"] = test.to_json();
-  summary["agilenn"]["train_s"] = wall;
-  std::fprintf(stderr,
-               "AgileNN test: final %.4f  local %.4f  remote %.4f  reference %.4f  skewness %.3f  disorder %.3f  alpha "
-               "%.3f  (%.0f s of training)\n",
-               test.final_accuracy, test.local_accuracy, test.remote_accuracy, test.reference_accuracy, test.skewness,
-               test.disorder_rate, test.alpha, wall);
+  conclude_agilenn(c, d, m, ev, c.local_refit, wall, summary);
 }
 
 // The plain baseline's network, optimiser and one training step.
@@ -881,13 +972,46 @@ nlohmann::json read_json_if_exists(const fs::path& path) {
   }
 }
 
+// --stage local-refit: the refit of a finished AgileNN stage, under the run's own configuration
+// (its config.json, which stays as it is) with this invocation's data folder, device and threads.
+void refit_run(const TrainConfig& given) {
+  const fs::path dir = given.out;
+  const fs::path config_path = dir / "config.json";
+  if (!fs::exists(config_path)) {
+    throw std::runtime_error(config_path.string() + ": not found (--stage local-refit needs a run folder with a finished AgileNN stage)");
+  }
+  TrainConfig c = config_from_json(read_json_if_exists(config_path));
+  c.out = given.out;
+  c.stage = given.stage;
+  c.device = given.device;
+  c.threads = given.threads;
+  if (!given.data_dir.empty()) c.data_dir = given.data_dir;
+  const auto start = Clock::now();
+  set_compute_threads(c.threads);
+  torch::manual_seed(c.seed);
+  const torch::Device device = pick_device(c.device);
+  forget_metrics(dir, {c.stage});
+  const RunData d = load_run_data(c);
+  nlohmann::json summary = read_json_if_exists(dir / "summary.json");
+  AgileModel m(c, d.classes);
+  m.net->to(device);
+  m.body->to(device);
+  m.rate->to(device);
+  const double wall = summary.contains("agilenn") ? summary["agilenn"].value("train_s", 0.0) : 0.0;
+  conclude_agilenn(c, d, m, Evaluator{d, c, device}, true, wall, summary);
+  write_file_atomic(dir / "summary.json", summary.dump(2) + "\n");
+  std::fprintf(stderr, "\nlocal refit finished in %.0f s; results in %s (summary.json, metrics.jsonl)\n", seconds_since(start),
+               dir.string().c_str());
+}
+
 }  // namespace
 
 void run_train(const TrainConfig& c) {
   if (c.out.empty()) throw std::invalid_argument("--out is required");
-  if (c.stage != "all" && c.stage != "reference" && c.stage != "agilenn" && c.stage != "plain") {
-    throw std::invalid_argument("--stage must be all, reference, agilenn or plain, got '" + c.stage + "'");
+  if (c.stage != "all" && c.stage != "reference" && c.stage != "agilenn" && c.stage != "plain" && c.stage != "local-refit") {
+    throw std::invalid_argument("--stage must be all, reference, agilenn, plain or local-refit, got '" + c.stage + "'");
   }
+  if (c.stage == "local-refit") return refit_run(c);
   const auto start = Clock::now();
   set_compute_threads(c.threads);
   torch::manual_seed(c.seed);
@@ -895,7 +1019,10 @@ void run_train(const TrainConfig& c) {
   const fs::path dir = c.out;
   fs::create_directories(dir);
   if (!c.resume) {
-    forget_metrics(dir, c.stage == "all" ? std::vector<std::string>{"reference", "agilenn"} : std::vector<std::string>{c.stage});
+    std::vector<std::string> stages{c.stage};
+    if (c.stage == "all") stages = {"reference", "agilenn", "local-refit"};
+    if (c.stage == "agilenn") stages.push_back("local-refit");  // its lines follow the stage's
+    forget_metrics(dir, stages);
   }
   write_file_atomic(dir / "config.json", to_json(c).dump(2) + "\n");
   const RunData d = load_run_data(c);

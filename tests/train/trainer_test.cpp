@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
 
 #include "host/file_io.h"
+#include "train/run.h"
 #include "support/error_message.h"
 #include "support/format_writers.h"
 
@@ -45,6 +47,45 @@ std::vector<nlohmann::json> metrics(const fs::path& run, const std::string& stag
   return lines;
 }
 
+// A shifted image's new border is black with --augment-pad-mode zero and a mirror of the image
+// with reflect: on an image whose columns are 10, 20, 30, ..., a shift right by 2 shows columns
+// 30 20 | 10 20 30 ... (reflect) or 0 0 | 10 20 ... (zero).
+TEST(Trainer, ShiftedImagesHaveBlackOrMirroredBorders) {
+  data::ImageSet set;
+  set.height = 6;
+  set.width = 6;
+  set.channels = 1;
+  set.classes = {"a"};
+  set.labels = {0};
+  for (int y = 0; y < 6; ++y) {
+    for (int x = 0; x < 6; ++x) set.pixels.push_back(static_cast<uint8_t>(10 * (x + 1)));
+  }
+  RunData d;
+  d.mean = {0.0};
+  d.std = {1.0 / 255.0};  // normalised value = pixel
+  d.flip = false;
+  const size_t idx = 0;
+  for (bool reflect : {false, true}) {
+    d.reflect_pad = reflect;
+    int checked = 0;
+    for (uint64_t seed = 0; seed < 200; ++seed) {
+      std::mt19937_64 rng(seed);
+      const torch::Tensor img = make_images(set, &idx, 1, d, &rng, 2)[0][0];  // [6, 6]
+      const torch::Tensor row = img[3];
+      // Columns: x_out = x_src - dx, so a source column index is row[x] / 10 - 1.
+      const int dx = static_cast<int>(std::lround(row[2].item<double>() / 10.0)) - 3;
+      for (int x = 0; x < 6; ++x) {
+        const int sx = x + dx;
+        const int mirrored = sx < 0 ? -sx : sx >= 6 ? 10 - sx : sx;
+        const double want = sx >= 0 && sx < 6 ? 10.0 * (sx + 1) : reflect ? 10.0 * (mirrored + 1) : 0.0;
+        EXPECT_EQ(row[x].item<double>(), want) << "reflect " << reflect << " seed " << seed << " x " << x;
+      }
+      ++checked;
+    }
+    EXPECT_GT(checked, 100);
+  }
+}
+
 TEST(Trainer, SmokeRunLowersTheLossAndWritesTheRun) {
   if (!cifar_available()) GTEST_SKIP() << "CIFAR-10 archive not present";
   testing::TempDir dir;
@@ -66,6 +107,18 @@ TEST(Trainer, SmokeRunLowersTheLossAndWritesTheRun) {
                            "summary.json"}) {
     EXPECT_TRUE(fs::exists(dir / file)) << file;
   }
+  // The smoke preset refits the Local NN at the end of the AgileNN stage (--local-refit).
+  const auto refit = metrics(dir.path(), "local-refit");
+  ASSERT_EQ(refit.size(), 1u);
+  for (const char* key : {"train_local_before", "train_local", "val_local_before", "val_local", "val_accuracy_before",
+                          "val_accuracy", "kept", "refit_s"}) {
+    EXPECT_TRUE(refit[0].contains(key)) << key;
+  }
+  if (refit[0]["kept"].get<bool>()) {
+    EXPECT_GT(refit[0]["val_local"].get<double>(), refit[0]["val_local_before"].get<double>());
+  }
+  // The convex fit on the training split's features is at least as good there as the trained layer.
+  EXPECT_GE(refit[0]["train_local"].get<double>(), refit[0]["train_local_before"].get<double>() - 0.02);
   const nlohmann::json channels = nlohmann::json::parse(read_text_file(dir / "channels.json"));
   EXPECT_EQ(channels["local_channels"].size(), 5u);
   EXPECT_EQ(channels["order"].size(), 24u);
@@ -82,6 +135,16 @@ TEST(Trainer, SmokeRunLowersTheLossAndWritesTheRun) {
   EXPECT_EQ(j["disorder_weakest_local"].size(), 5u);
   const EvalReport local_only = evaluate_run(dir.path().string(), "test", 1.0, "");
   EXPECT_DOUBLE_EQ(local_only.final_accuracy, local_only.local_accuracy);
+
+  // --stage local-refit on the finished run: one line again (it replaces the last), and a refit
+  // of a layer that was already refit and kept is not kept again (no validation gain).
+  c.stage = "local-refit";
+  run_train(c);
+  const auto again = metrics(dir.path(), "local-refit");
+  ASSERT_EQ(again.size(), 1u);
+  if (refit[0]["kept"].get<bool>()) {
+    EXPECT_FALSE(again[0]["kept"].get<bool>());
+  }
 
   // The plain stage beside it keeps the other stages' metrics.
   c.stage = "plain";
@@ -156,6 +219,12 @@ TEST(Trainer, MissingCorruptOrMismatchedCheckpointsAreClearErrors) {
 
   EXPECT_THAT(testing::error_message([&] { evaluate_run((dir / "nothing").string(), "test", -1, ""); }),
               HasSubstr("config.json: not found"));
+
+  // The refit of a run with no AgileNN stage (config.json is there, agilenn.pt is not).
+  c.stage = "local-refit";
+  EXPECT_THAT(testing::error_message([&] { run_train(c); }), HasSubstr("agilenn.pt: not found"));
+  c.out = (dir / "nothing").string();
+  EXPECT_THAT(testing::error_message([&] { run_train(c); }), HasSubstr("config.json: not found (--stage local-refit"));
 }
 
 TEST(Trainer, ConfigRoundTripsThroughJson) {
