@@ -854,7 +854,8 @@ void refit_local_head(const TrainConfig& c, const RunData& d, AgileModel& m, con
   summary["local_refit"] = line;
   std::fprintf(stderr, "local refit: validation local %.4f -> %.4f, final %.4f -> %.4f (train local %.4f -> %.4f): %s (%.0f s)\n",
                before[1], after[1], before[2], after[2], before[0], after[0],
-               kept ? "kept" : "not kept (the validation figures did not improve)", seconds_since(start));
+               kept ? "kept" : "not kept (validation local did not rise, or final fell by more than 0.005)",
+               seconds_since(start));
 }
 
 // The end of the AgileNN stage: its best network, the Local NN refit when asked, the test set.
