@@ -973,20 +973,25 @@ nlohmann::json read_json_if_exists(const fs::path& path) {
   }
 }
 
+// A run folder's own configuration (its config.json), with `out` set to the folder and, when
+// `data_dir` is not empty, that data folder; `missing` ends the error when there is no config.json.
+TrainConfig run_config(const std::string& run_dir, const std::string& data_dir, const std::string& missing) {
+  const fs::path config_path = fs::path(run_dir) / "config.json";
+  if (!fs::exists(config_path)) throw std::runtime_error(config_path.string() + ": not found (" + missing + ")");
+  TrainConfig c = config_from_json(read_json_if_exists(config_path));
+  c.out = run_dir;
+  if (!data_dir.empty()) c.data_dir = data_dir;
+  return c;
+}
+
 // --stage local-refit: the refit of a finished AgileNN stage, under the run's own configuration
 // (its config.json, which stays as it is) with this invocation's data folder, device and threads.
 void refit_run(const TrainConfig& given) {
   const fs::path dir = given.out;
-  const fs::path config_path = dir / "config.json";
-  if (!fs::exists(config_path)) {
-    throw std::runtime_error(config_path.string() + ": not found (--stage local-refit needs a run folder with a finished AgileNN stage)");
-  }
-  TrainConfig c = config_from_json(read_json_if_exists(config_path));
-  c.out = given.out;
+  TrainConfig c = run_config(given.out, given.data_dir, "--stage local-refit needs a run folder with a finished AgileNN stage");
   c.stage = given.stage;
   c.device = given.device;
   c.threads = given.threads;
-  if (!given.data_dir.empty()) c.data_dir = given.data_dir;
   const auto start = Clock::now();
   set_compute_threads(c.threads);
   torch::manual_seed(c.seed);
@@ -1127,11 +1132,7 @@ AgileNet load_agilenn(const std::filesystem::path& run_dir, const TrainConfig& c
 EvalReport evaluate_run(const std::string& run_dir, const std::string& split, double alpha_override,
                         const std::string& data_dir) {
   const fs::path dir = run_dir;
-  const fs::path config_path = dir / "config.json";
-  if (!fs::exists(config_path)) throw std::runtime_error(config_path.string() + ": not found (is " + run_dir + " a run folder?)");
-  TrainConfig c = config_from_json(read_json_if_exists(config_path));
-  c.out = run_dir;
-  if (!data_dir.empty()) c.data_dir = data_dir;
+  const TrainConfig c = run_config(run_dir, data_dir, "is " + run_dir + " a run folder?");
   if (split != "test" && split != "val") throw std::invalid_argument("--split must be test or val, got '" + split + "'");
   set_compute_threads(c.threads);
   const torch::Device device = pick_device(c.device);

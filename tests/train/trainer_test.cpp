@@ -67,7 +67,6 @@ TEST(Trainer, ShiftedImagesHaveBlackOrMirroredBorders) {
   const size_t idx = 0;
   for (bool reflect : {false, true}) {
     d.reflect_pad = reflect;
-    int checked = 0;
     for (uint64_t seed = 0; seed < 200; ++seed) {
       std::mt19937_64 rng(seed);
       const torch::Tensor img = make_images(set, &idx, 1, d, &rng, 2)[0][0];  // [6, 6]
@@ -80,9 +79,7 @@ TEST(Trainer, ShiftedImagesHaveBlackOrMirroredBorders) {
         const double want = sx >= 0 && sx < 6 ? 10.0 * (sx + 1) : reflect ? 10.0 * (mirrored + 1) : 0.0;
         EXPECT_EQ(row[x].item<double>(), want) << "reflect " << reflect << " seed " << seed << " x " << x;
       }
-      ++checked;
     }
-    EXPECT_GT(checked, 100);
   }
 }
 
