@@ -173,6 +173,11 @@ TEST(Trainer, XaiEveryNKeepsTheXaiFiguresPerXaiSample) {
   c.out = (dir / "every4").string();
   c.xai_every = 4;
   run_train(c);
+  // The stages ran as separate commands: plain's budget (agilenn_run_s) still counts the
+  // reference stage's wall time.
+  const nlohmann::json summary = nlohmann::json::parse(read_text_file(dir / "every1" / "summary.json"));
+  EXPECT_GE(summary["agilenn_run_s"].get<double>(),
+            summary["reference"]["run_s"].get<double>() + summary["agilenn"]["train_s"].get<double>());
   const nlohmann::json every1 = metrics(dir / "every1", "agilenn").at(0);
   const nlohmann::json every4 = metrics(dir / "every4", "agilenn").at(0);
   for (const char* key : {"train_xai_correct", "train_skewness"}) {
@@ -184,6 +189,15 @@ TEST(Trainer, XaiEveryNKeepsTheXaiFiguresPerXaiSample) {
   }
   c.xai_every = 0;
   EXPECT_THAT(testing::error_message([&] { run_train(c); }), HasSubstr("--xai-every must be at least 1"));
+}
+
+// Checked before any data is read.
+TEST(Trainer, AnUnknownBorderModeIsAClearError) {
+  testing::TempDir dir;
+  TrainConfig c = smoke(dir.path());
+  c.augment_pad_mode = "edge";
+  EXPECT_THAT(testing::error_message([&] { run_train(c); }),
+              HasSubstr("--augment-pad-mode must be zero or reflect, got 'edge'"));
 }
 
 TEST(Trainer, ANonFiniteLossStopsTheStageWithAClearError) {
