@@ -1043,13 +1043,10 @@ void run_train(const TrainConfig& c) {
   if (c.stage == "all" || c.stage == "agilenn") {
     const double before = seconds_since(start);
     train_agilenn(c, d, device, summary);
-    // The whole AgileNN run's wall time, the reference stage included also when it ran as a
-    // command of its own (--stage reference, then --stage agilenn): plain's budget.
-    double run_s = seconds_since(start);
-    if (c.stage == "agilenn" && summary.contains("reference") && summary["reference"].contains("run_s")) {
-      run_s += summary["reference"]["run_s"].get<double>() - before;
-    }
-    summary["agilenn_run_s"] = run_s;
+    // Plain's budget: the reference stage's wall time (also when it ran as a command of its own,
+    // --stage reference then --stage agilenn) plus this stage's.
+    const double reference_s = summary.contains("reference") ? summary["reference"].value("run_s", before) : before;
+    summary["agilenn_run_s"] = reference_s + seconds_since(start) - before;
     save_summary();
   }
   if (c.stage == "plain") {
