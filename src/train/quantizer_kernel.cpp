@@ -58,24 +58,26 @@ template <typename T>
 // A block's normalised assignment probabilities p[j * kBlock + b] = softmax_j(-s (x_b - l_j)^2) and
 // mean[b] = sum_j p_j v_j for a per-level value v (the levels themselves, or the rate term's costs).
 template <typename T>
-[[gnu::always_inline]] inline void assign_block(const T* xs, int64_t m, const T* lv, int64_t n, T s, const T* v, T* p,
-                                                T* mean) {
-  T best[kBlock], sum[kBlock];
+[[gnu::always_inline]] inline void assign_block(const T* __restrict xs, int64_t m, const T* __restrict lv, int64_t n, T s,
+                                                const T* __restrict v, T* __restrict p, T* __restrict mean) {
+  // nearest: the smallest (x - l_j)^2, which shifts the softmax's arguments to <= 0.
+  T nearest[kBlock], sum[kBlock];
   for (int64_t b = 0; b < m; ++b) {
-    best[b] = -s * (xs[b] - lv[0]) * (xs[b] - lv[0]);
+    const T d = xs[b] - lv[0];
+    nearest[b] = d * d;
     sum[b] = mean[b] = T(0);
   }
-  for (int64_t j = 0; j < n; ++j) {
-    T* pj = p + j * kBlock;
+  for (int64_t j = 1; j < n; ++j) {
     for (int64_t b = 0; b < m; ++b) {
-      pj[b] = -s * (xs[b] - lv[j]) * (xs[b] - lv[j]);
-      best[b] = std::max(best[b], pj[b]);
+      const T d = xs[b] - lv[j];
+      nearest[b] = std::min(nearest[b], d * d);
     }
   }
   for (int64_t j = 0; j < n; ++j) {
     T* pj = p + j * kBlock;
     for (int64_t b = 0; b < m; ++b) {
-      pj[b] = exp_nonpositive(pj[b] - best[b]);
+      const T d = xs[b] - lv[j];
+      pj[b] = exp_nonpositive(s * (nearest[b] - d * d));
       sum[b] += pj[b];
     }
   }
@@ -88,50 +90,81 @@ template <typename T>
   }
 }
 
+// Whether the block's m elements are all exactly 0. Most remote features are (ReLU6 clips them,
+// and whole channels go dark: 60 % in a trained quick-preset model), and at 0 every term below is
+// a constant of the levels, so the callers compute it once and skip the exponentials of such blocks.
+template <typename T>
+[[gnu::always_inline]] inline bool all_zero(const T* xs, int64_t m) {
+  bool zero = true;
+  for (int64_t b = 0; b < m; ++b) zero &= xs[b] == T(0);
+  return zero;
+}
+
 template <typename T>
 [[gnu::always_inline]] inline void backward_impl(const T* x, const T* grad, int64_t count, const T* lv, int64_t n, T s,
                                                  T* grad_x, T* grad_levels) {
-  // p: the block's assignment probabilities; acc: per-lane sums for grad_levels.
+  // p: the block's assignment probabilities; acc: per-lane sums for grad_levels. Per level j,
+  // t_j = p_j (l_j - soft) 2 s (x - l_j); d soft / d x = -sum_j t_j, d soft / d l_j = p_j + t_j.
   std::vector<T> p(static_cast<size_t>(n * kBlock)), acc(static_cast<size_t>(n * kBlock), T(0));
-  for (int64_t i0 = 0; i0 < count; i0 += kBlock) {
-    const int64_t m = std::min(kBlock, count - i0);
-    const T* xs = x + i0;
-    const T* gs = grad + i0;
-    T soft[kBlock], dx[kBlock] = {};
+  const auto terms = [&](const T* xs, int64_t m, T* dx, const T* gs, T* lanes) {
+    T soft[kBlock];
     assign_block(xs, m, lv, n, s, lv, p.data(), soft);
+    for (int64_t b = 0; b < m; ++b) dx[b] = T(0);
     for (int64_t j = 0; j < n; ++j) {
       const T* pj = p.data() + j * kBlock;
-      T* aj = acc.data() + j * kBlock;
+      T* aj = lanes + j * kBlock;
       for (int64_t b = 0; b < m; ++b) {
         const T t = pj[b] * (lv[j] - soft[b]) * 2 * s * (xs[b] - lv[j]);
         dx[b] -= t;
         aj[b] += gs[b] * (pj[b] + t);
       }
     }
+  };
+  // At x = 0: d soft / d x and d soft / d l_j once (zero_levels[j * kBlock] holds level j's).
+  const T zero_x[1] = {T(0)}, one[1] = {T(1)};
+  std::vector<T> zero_levels(static_cast<size_t>(n * kBlock), T(0));
+  T zero_dx[1];
+  terms(zero_x, 1, zero_dx, one, zero_levels.data());
+  T zero_grad = 0;
+  for (int64_t i0 = 0; i0 < count; i0 += kBlock) {
+    const int64_t m = std::min(kBlock, count - i0);
+    const T* xs = x + i0;
+    const T* gs = grad + i0;
+    if (all_zero(xs, m)) {
+      for (int64_t b = 0; b < m; ++b) {
+        grad_x[i0 + b] = gs[b] * zero_dx[0];
+        zero_grad += gs[b];
+      }
+      continue;
+    }
+    T dx[kBlock];
+    terms(xs, m, dx, gs, acc.data());
     for (int64_t b = 0; b < m; ++b) grad_x[i0 + b] = gs[b] * dx[b];
   }
   for (int64_t j = 0; j < n; ++j) {
     const T* aj = acc.data() + j * kBlock;
     for (int64_t b = 0; b < kBlock; ++b) grad_levels[j] += aj[b];
+    grad_levels[j] += zero_grad * zero_levels[static_cast<size_t>(j * kBlock)];
   }
 }
 
 template <typename T>
 [[gnu::always_inline]] inline T rate_impl(const T* x, int64_t count, const T* lv, int64_t n, T s, const T* cost,
                                           T* grad_x, T* grad_levels, T* grad_cost) {
-  // p: the block's assignment probabilities; acc_l, acc_q: per-lane sums for grad_levels, grad_cost.
-  std::vector<T> p(static_cast<size_t>(n * kBlock)), acc_l(static_cast<size_t>(n * kBlock), T(0)),
-      acc_q(static_cast<size_t>(n * kBlock), T(0));
-  T total[kBlock] = {};
-  for (int64_t i0 = 0; i0 < count; i0 += kBlock) {
-    const int64_t m = std::min(kBlock, count - i0);
-    const T* xs = x + i0;
-    T e[kBlock], dx[kBlock] = {};
+  // p: the block's assignment probabilities; acc_l, acc_q: per-lane sums for grad_levels,
+  // grad_cost; total: per-lane sums of e.
+  std::vector<T> p(static_cast<size_t>(n * kBlock));
+  const auto terms = [&](const T* xs, int64_t m, T* dx, T* total, T* acc_l, T* acc_q) {
+    T e[kBlock];
     assign_block(xs, m, lv, n, s, cost, p.data(), e);
+    for (int64_t b = 0; b < m; ++b) {
+      dx[b] = T(0);
+      total[b] += e[b];
+    }
     for (int64_t j = 0; j < n; ++j) {
       const T* pj = p.data() + j * kBlock;
-      T* al = acc_l.data() + j * kBlock;
-      T* aq = acc_q.data() + j * kBlock;
+      T* al = acc_l + j * kBlock;
+      T* aq = acc_q + j * kBlock;
       for (int64_t b = 0; b < m; ++b) {
         const T t = pj[b] * (cost[j] - e[b]) * 2 * s * (xs[b] - lv[j]);
         dx[b] -= t;
@@ -139,18 +172,35 @@ template <typename T>
         aq[b] += pj[b];
       }
     }
-    for (int64_t b = 0; b < m; ++b) {
-      grad_x[i0 + b] = dx[b];
-      total[b] += e[b];
+  };
+  std::vector<T> acc_l(static_cast<size_t>(n * kBlock), T(0)), acc_q(static_cast<size_t>(n * kBlock), T(0));
+  T total[kBlock] = {};
+  // At x = 0: e, d e / d x, d e / d l_j and d e / d q_j once (level j's at [j * kBlock]).
+  const T zero_x[1] = {T(0)};
+  std::vector<T> zero_l(static_cast<size_t>(n * kBlock), T(0)), zero_q(static_cast<size_t>(n * kBlock), T(0));
+  T zero_dx[1], zero_e[1] = {T(0)};
+  terms(zero_x, 1, zero_dx, zero_e, zero_l.data(), zero_q.data());
+  int64_t zeros = 0;
+  for (int64_t i0 = 0; i0 < count; i0 += kBlock) {
+    const int64_t m = std::min(kBlock, count - i0);
+    const T* xs = x + i0;
+    if (all_zero(xs, m)) {
+      std::fill(grad_x + i0, grad_x + i0 + m, zero_dx[0]);
+      zeros += m;
+      continue;
     }
+    terms(xs, m, grad_x + i0, total, acc_l.data(), acc_q.data());
   }
-  T sum = 0;
+  const T z = static_cast<T>(zeros);
+  T sum = z * zero_e[0];
   for (int64_t b = 0; b < kBlock; ++b) sum += total[b];
   for (int64_t j = 0; j < n; ++j) {
     for (int64_t b = 0; b < kBlock; ++b) {
       grad_levels[j] += acc_l[j * kBlock + b];
       grad_cost[j] += acc_q[j * kBlock + b];
     }
+    grad_levels[j] += z * zero_l[static_cast<size_t>(j * kBlock)];
+    grad_cost[j] += z * zero_q[static_cast<size_t>(j * kBlock)];
   }
   return sum;
 }

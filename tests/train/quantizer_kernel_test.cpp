@@ -35,7 +35,8 @@ Reference reference(const std::vector<double>& x, const std::vector<double>& g, 
 }
 
 // Levels a learned quantizer could have (ascending, uneven, in (0, 6), exact in binary); features in [0, 6] and a
-// little outside; a count that is not a multiple of the kernel's block.
+// little outside, then a run of exact zeros (which the kernel treats as constants: a block of 64 all zero and
+// one part zero); a count that is not a multiple of the kernel's block.
 struct Case {
   std::vector<double> x, g, levels = {0.25, 0.75, 1.5, 2.25, 3.0, 4.0, 5.0, 5.75};
   double softness = 10.0;
@@ -44,6 +45,10 @@ struct Case {
     std::uniform_real_distribution<double> feature(-0.3, 6.3), grad(-1.0, 1.0);
     for (int i = 0; i < 1000; ++i) {
       x.push_back(i % 10 == 0 ? levels[static_cast<size_t>(i / 10) % levels.size()] : feature(rng));
+      g.push_back(grad(rng));
+    }
+    for (int i = 0; i < 150; ++i) {
+      x.push_back(0.0);
       g.push_back(grad(rng));
     }
     x.push_back(0.5);  // halfway between 0.25 and 0.75 (exact in binary): the lower level wins the tie
