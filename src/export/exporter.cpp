@@ -31,11 +31,22 @@ std::vector<float> to_vector(const torch::Tensor& t) {
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
+// A float tensor's range over the calibration images, and its per-channel mean (dim 1; over
+// images and positions) for the next layer's bias correction.
 struct Range {
   double min = INFINITY, max = -INFINITY;
+  torch::Tensor channel_sum;
+  double per_channel = 0;
   void add(const torch::Tensor& t) {
     min = std::min(min, t.min().item<double>());
     max = std::max(max, t.max().item<double>());
+    const torch::Tensor s = (t.dim() == 4 ? t.sum({0, 2, 3}) : t.sum(0)).to(torch::kFloat64);
+    channel_sum = channel_sum.defined() ? channel_sum + s : s;
+    per_channel += static_cast<double>(t.numel() / t.size(1));
+  }
+  std::vector<double> channel_mean() const {
+    const torch::Tensor m = (channel_sum / per_channel).contiguous();
+    return std::vector<double>(m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
   }
 };
 
@@ -66,10 +77,12 @@ modelfile::QuantizedMultiplier checked_multiplier(double real, const std::string
 }
 
 // Quantises per-output-channel float weights (rows of `row` values, already folded) and biases
-// for an input of scale `in_scale` and an output with `out`.
+// for an input of scale `in_scale` and per-channel mean `in_mean` and an output with `out`. The
+// bias absorbs the weights' rounding at the input's mean (rounding_bias_correction).
 void fill_weights(LayerSpec& l, const std::vector<float>& rows, const std::vector<double>& bias, double in_scale,
-                  const ActivationParams& out, const std::string& name) {
+                  const std::vector<double>& in_mean, const ActivationParams& out, const std::string& name) {
   const ChannelWeights w = quantize_per_channel(rows, l.out_channels);
+  const std::vector<double> correction = rounding_bias_correction(rows, w, in_mean, l.op == LayerOp::depthwise);
   l.out_scale = static_cast<float>(out.scale);
   l.out_zero_point = out.zero_point;
   l.bias.clear();
@@ -77,7 +90,7 @@ void fill_weights(LayerSpec& l, const std::vector<float>& rows, const std::vecto
   l.shift.clear();
   for (int c = 0; c < l.out_channels; ++c) {
     const double acc_scale = in_scale * w.scale[static_cast<size_t>(c)];
-    l.bias.push_back(quantize_bias(bias[static_cast<size_t>(c)], acc_scale));
+    l.bias.push_back(quantize_bias(bias[static_cast<size_t>(c)] + correction[static_cast<size_t>(c)], acc_scale));
     const modelfile::QuantizedMultiplier m = checked_multiplier(acc_scale / out.scale, name + " channel " + std::to_string(c));
     l.multiplier.push_back(m.multiplier);
     l.shift.push_back(m.shift);
@@ -226,7 +239,9 @@ QuantizedNetwork quantize_network(train::AgileNet& net, const train::RunData& d,
   const int h = set.height, w = set.width;
   const ActivationParams p_dw1 = choose_activation_params(r_dw1.min, r_dw1.max);
   LayerSpec dw1 = layer_shape(LayerOp::depthwise, 3, eo.stride, 1, h, w, 3, 3);
-  fill_weights(dw1, depthwise_rows(e->dw1->weight, inv_std), dw1_bias, in_scale, p_dw1, "dw1");
+  std::vector<double> in_mean(3);  // the input's real value: pixel / 255 - (zero point + 128) / 255
+  for (int c = 0; c < 3; ++c) in_mean[static_cast<size_t>(c)] = channel_stat(d.mean, c) - (spec.input.zero_point + 128.0) / 255.0;
+  fill_weights(dw1, depthwise_rows(e->dw1->weight, inv_std), dw1_bias, in_scale, in_mean, p_dw1, "dw1");
   dw1.weights = depthwise_layout(dw1.weights, 3);
   q.ranges.push_back(tensor_range("dw1", r_dw1, p_dw1));
 
@@ -236,7 +251,7 @@ QuantizedNetwork quantize_network(train::AgileNet& net, const train::RunData& d,
   std::vector<float> rows;
   std::vector<double> bias;
   pointwise_folded(e->pw1->weight, e->bn1, rows, bias);
-  fill_weights(pw1, rows, bias, p_dw1.scale, p_pw1, "pw1");
+  fill_weights(pw1, rows, bias, p_dw1.scale, r_dw1.channel_mean(), p_pw1, "pw1");
   const ActivationRange relu_pw1 = relu6_range(p_pw1);
   pw1.act_min = relu_pw1.min;
   pw1.act_max = relu_pw1.max;
@@ -246,7 +261,7 @@ QuantizedNetwork quantize_network(train::AgileNet& net, const train::RunData& d,
   const ActivationParams p_dw2 = choose_activation_params(r_dw2.min, r_dw2.max);
   LayerSpec dw2 = layer_shape(LayerOp::depthwise, 3, 1, 1, pw1.out_height, pw1.out_width, eo.mid_channels, eo.mid_channels);
   fill_weights(dw2, depthwise_rows(e->dw2->weight, std::vector<double>(static_cast<size_t>(eo.mid_channels), 1.0)),
-               std::vector<double>(static_cast<size_t>(eo.mid_channels), 0.0), p_pw1.scale, p_dw2, "dw2");
+               std::vector<double>(static_cast<size_t>(eo.mid_channels), 0.0), p_pw1.scale, r_pw1.channel_mean(), p_dw2, "dw2");
   dw2.weights = depthwise_layout(dw2.weights, eo.mid_channels);
   q.ranges.push_back(tensor_range("dw2", r_dw2, p_dw2));
 
@@ -254,7 +269,7 @@ QuantizedNetwork quantize_network(train::AgileNet& net, const train::RunData& d,
   const ActivationParams p_f = choose_activation_params(r_features.min, r_features.max);
   LayerSpec pw2 = layer_shape(LayerOp::pointwise, 1, 1, 0, dw2.out_height, dw2.out_width, eo.mid_channels, eo.out_channels);
   pointwise_folded(e->pw2->weight, e->bn2, rows, bias);
-  fill_weights(pw2, rows, bias, p_dw2.scale, p_f, "pw2");
+  fill_weights(pw2, rows, bias, p_dw2.scale, r_dw2.channel_mean(), p_f, "pw2");
   const ActivationRange relu_pw2 = relu6_range(p_f);
   pw2.act_min = relu_pw2.min;
   pw2.act_max = relu_pw2.max;
@@ -286,10 +301,13 @@ QuantizedNetwork quantize_network(train::AgileNet& net, const train::RunData& d,
     for (size_t j = 0; j < fc_b.size(); ++j) fc_b[j] = fc_b[j] * f.factor[j] + f.bias[j];
   }
   const ChannelWeights fcq = quantize_per_channel(fc_w, classes);
+  // The pooled means sit far from 0 next to their spread, so the weights' rounding at that mean
+  // would shift each class's logit by a constant: the bias takes it back.
+  const std::vector<double> fc_correction = rounding_bias_correction(fc_w, fcq, r_pooled.channel_mean(), false);
   local.weights = fcq.q;
   for (size_t j = 0; j < static_cast<size_t>(classes); ++j) {
     const double acc_scale = p_pool.scale * fcq.scale[j];
-    local.bias.push_back(quantize_bias(fc_b[j], acc_scale));
+    local.bias.push_back(quantize_bias(fc_b[j] + fc_correction[j], acc_scale));
     const modelfile::QuantizedMultiplier m = checked_multiplier(acc_scale / p_logits.scale, "local dense class " + std::to_string(j));
     local.multiplier.push_back(m.multiplier);
     local.shift.push_back(m.shift);

@@ -72,6 +72,28 @@ ChannelWeights quantize_per_channel(const std::vector<float>& weights, int chann
   return out;
 }
 
+std::vector<double> rounding_bias_correction(const std::vector<float>& weights, const ChannelWeights& q,
+                                             const std::vector<double>& input_mean, bool depthwise) {
+  const size_t rows = q.scale.size();
+  if (rows == 0 || weights.size() != q.q.size() || weights.size() % rows != 0) {
+    throw std::invalid_argument("bias correction: " + std::to_string(weights.size()) + " weights, " +
+                                std::to_string(q.q.size()) + " quantised, " + std::to_string(rows) + " rows");
+  }
+  const size_t row = weights.size() / rows;
+  if (input_mean.size() != (depthwise ? rows : row)) {
+    throw std::invalid_argument("bias correction: " + std::to_string(input_mean.size()) + " input means for " +
+                                std::to_string(depthwise ? rows : row) + " input channels");
+  }
+  std::vector<double> shift(rows, 0.0);
+  for (size_t c = 0; c < rows; ++c) {
+    for (size_t i = 0; i < row; ++i) {
+      const double rounded = q.scale[c] * q.q[c * row + i];
+      shift[c] += (static_cast<double>(weights[c * row + i]) - rounded) * input_mean[depthwise ? c : i];
+    }
+  }
+  return shift;
+}
+
 int32_t quantize_bias(double bias, double scale) {
   const double q = std::round(bias / scale);
   if (!std::isfinite(q) || q < -2147483648.0 || q > 2147483647.0) {

@@ -50,6 +50,16 @@ struct ChannelWeights {
 };
 ChannelWeights quantize_per_channel(const std::vector<float>& weights, int channels);
 
+// Bias correction for the weights' rounding (the post-training quantisation literature's "bias
+// correction"): where a layer's inputs have per-channel mean m, rounding row c's weights to
+// scale[c] * q shifts output c on average by sum_i (w_i - scale[c] * q_i) * m[channel of i], the
+// same for every input. Returns that shift per row; the exporter adds it to the float bias. Inputs
+// far from 0 on average (ReLU6 maps, the Local NN's pooled means) make it large next to their
+// spread. The input channel of element i of row c is c for a depthwise layer (rows [c][tap]) and
+// i otherwise (rows [out][in]). Throws std::invalid_argument if the sizes disagree.
+std::vector<double> rounding_bias_correction(const std::vector<float>& weights, const ChannelWeights& q,
+                                             const std::vector<double>& input_mean, bool depthwise);
+
 // round(bias / scale) as int32; throws std::range_error if it does not fit.
 int32_t quantize_bias(double bias, double scale);
 

@@ -136,6 +136,34 @@ TEST(PerChannelWeights, SymmetricPerRow) {
   EXPECT_THROW(quantize_per_channel({1.0f, 2.0f, 3.0f}, 2), std::invalid_argument);
 }
 
+TEST(PerChannelWeights, RoundingBiasCorrection) {
+  // Row 0: w = {0.5, 0.3} at scale 0.5/127 -> q = {127, 76}: errors 0 and 0.3 - 76 * 0.5/127.
+  // Row 1: w = {2.0, 0.01} at scale 2/127 -> q = {127, 1}: errors 0 and 0.01 - 2/127.
+  const std::vector<float> w = {0.5f, 0.3f, 2.0f, 0.01f};
+  const ChannelWeights q = quantize_per_channel(w, 2);
+  ASSERT_EQ(q.q, (std::vector<int8_t>{127, 76, 127, 1}));
+  const double e01 = static_cast<double>(0.3f) - 76 * 0.5 / 127, e11 = static_cast<double>(0.01f) - 2.0 / 127;
+  const std::vector<double> dense = rounding_bias_correction(w, q, {3.0, 5.0}, false);  // element i reads channel i
+  ASSERT_EQ(dense.size(), 2u);
+  EXPECT_NEAR(dense[0], e01 * 5.0, 1e-9);
+  EXPECT_NEAR(dense[1], e11 * 5.0, 1e-9);
+  const std::vector<double> depthwise = rounding_bias_correction(w, q, {3.0, 5.0}, true);  // row c reads channel c
+  EXPECT_NEAR(depthwise[0], e01 * 3.0, 1e-9);
+  EXPECT_NEAR(depthwise[1], e11 * 5.0, 1e-9);
+  // A constant input at the mean: the rounded weights plus the correction give the float output.
+  for (size_t c = 0; c < 2; ++c) {
+    double exact = 0, rounded = 0;
+    for (size_t i = 0; i < 2; ++i) {
+      exact += w[c * 2 + i] * (i == 0 ? 3.0 : 5.0);
+      rounded += q.scale[c] * q.q[c * 2 + i] * (i == 0 ? 3.0 : 5.0);
+    }
+    EXPECT_NEAR(rounded + dense[c], exact, 1e-9);
+  }
+  EXPECT_THROW(rounding_bias_correction(w, q, {1.0}, false), std::invalid_argument);
+  EXPECT_THROW(rounding_bias_correction(w, q, {1.0, 2.0, 3.0}, true), std::invalid_argument);
+  EXPECT_THROW(rounding_bias_correction({1.0f}, q, {1.0, 2.0}, false), std::invalid_argument);
+}
+
 TEST(Bias, RoundsAndRejectsOverflow) {
   EXPECT_EQ(quantize_bias(1.0, 0.001), 1000);
   EXPECT_EQ(quantize_bias(-0.0125, 0.001), -13);  // -12.5 -> -13
