@@ -95,7 +95,8 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
               "Importance lead the weakest local channel must keep over the strongest remote one (0 = the paper)");
   bind_option(cmd, a, "--xai-remote", &TrainConfig::xai_remote,
               "full: the XAI losses' gradient reaches the remote channels through the attribution's factor f (the paper) | "
-              "detach: only through the reference's gradient, so the losses cannot switch remote channels off");
+              "detach: only through the reference's gradient, so the losses cannot switch remote channels off | "
+              "detach-skewness: detach in the skewness loss only; the disorder loss can dim the strongest remote channel");
   bind_option(cmd, a, "--rate-weight", &TrainConfig::rate_weight, "Weight of the estimated bits of the remote symbols (0 = paper)");
   bind_option(cmd, a, "--local-weight", &TrainConfig::local_weight, "Weight of an extra CE on the Local NN alone (0 = paper)");
   bind_option(cmd, a, "--local-refit", &TrainConfig::local_refit,

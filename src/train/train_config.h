@@ -54,7 +54,8 @@ struct TrainConfig {
   double lambda = 0.3;
   std::string disorder = "channel";  // channel (Eq. 1) | element (the authors' code)
   double disorder_margin = 0.0;      // the lead the weakest local channel must keep (0 = the paper)
-  std::string xai_remote = "full";   // full (the paper) | detach: the XAI losses cannot switch remote channels off
+  std::string xai_remote = "full";   // full (the paper) | detach: the XAI losses cannot switch remote channels off |
+                                     // detach-skewness: the skewness loss cannot, the disorder loss can
   double rate_weight = 0.0;
   double local_weight = 0.0;     // weight of an extra CE on the Local NN's own logits (0 = paper)
   bool local_refit = false;      // after the AgileNN stage, refit the Local NN's dense layer (local_refit.h; off = paper)

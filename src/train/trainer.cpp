@@ -664,7 +664,9 @@ struct AgileModel {
   RateModel rate;
   std::unique_ptr<torch::optim::SGD> opt, ref_opt;
   XaiMethod method;
-  bool adapt, per_element, detach_remote;
+  bool adapt, per_element;
+  // --xai-remote: the remote channels' factor detached in the skewness loss, in the disorder loss.
+  bool detach_skewness, detach_disorder;
 
   AgileModel(const TrainConfig& config, int classes)
       : c(config),
@@ -674,15 +676,16 @@ struct AgileModel {
         method(parse_xai_method(config.xai)),
         adapt(config.reference_mode == "adapt"),
         per_element(config.disorder == "element"),
-        detach_remote(config.xai_remote == "detach") {
+        detach_skewness(config.xai_remote != "full"),
+        detach_disorder(config.xai_remote == "detach") {
     if (!adapt && c.reference_mode != "frozen") {
       throw std::invalid_argument("--reference-mode must be adapt or frozen, got '" + c.reference_mode + "'");
     }
     if (!per_element && c.disorder != "channel") {
       throw std::invalid_argument("--disorder must be channel or element, got '" + c.disorder + "'");
     }
-    if (!detach_remote && c.xai_remote != "full") {
-      throw std::invalid_argument("--xai-remote must be full or detach, got '" + c.xai_remote + "'");
+    if (c.xai_remote != "full" && c.xai_remote != "detach" && c.xai_remote != "detach-skewness") {
+      throw std::invalid_argument("--xai-remote must be full, detach or detach-skewness, got '" + c.xai_remote + "'");
     }
     if (c.xai_every < 1) throw std::invalid_argument("--xai-every must be at least 1, got " + std::to_string(c.xai_every));
     set_batch_norm_momentum(*body, c.reference_bn_momentum);
@@ -740,14 +743,16 @@ struct AgileModel {
       body->eval();
       set_requires_grad(*body, false);
       a = attribute([&](const torch::Tensor& f) { return body->forward_folded(f); }, out.features.narrow(0, 0, n_xai),
-                    y.narrow(0, 0, n_xai), method, c.ig_steps, true, detach_remote ? c.k : -1);
+                    y.narrow(0, 0, n_xai), method, c.ig_steps, true, detach_skewness ? c.k : -1);
       const int64_t n_correct = a.correct.sum().item<int64_t>();
       double skew = 0, dis = 0;
       if (n_correct > 0) {
         const torch::Tensor imp = a.importance.index({a.correct});
         const torch::Tensor skew_l = skewness_loss(imp, c.k, c.rho);
-        const torch::Tensor dis_l = per_element ? disorder_loss_per_element(a.attribution.index({a.correct}), c.k, c.disorder_margin)
-                                                : disorder_loss(imp, c.k, c.disorder_margin);
+        const torch::Tensor& dis_attribution = detach_disorder ? a.attribution : a.full_attribution;
+        const torch::Tensor& dis_importance = detach_disorder ? a.importance : a.full_importance;
+        const torch::Tensor dis_l = per_element ? disorder_loss_per_element(dis_attribution.index({a.correct}), c.k, c.disorder_margin)
+                                                : disorder_loss(dis_importance.index({a.correct}), c.k, c.disorder_margin);
         loss = loss + static_cast<double>(c.xai_every) * (1 - c.lambda) * (skew_l + dis_l);
         skew = achieved_skewness(imp.detach(), c.k) * static_cast<double>(n_correct);
         dis = disorder_rate(imp.detach(), c.k) * static_cast<double>(n_correct);

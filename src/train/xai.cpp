@@ -39,8 +39,12 @@ Attribution attribute(const std::function<torch::Tensor(const torch::Tensor&)>& 
   const torch::Tensor grad = torch::autograd::grad({loss}, {points}, {}, /*retain_graph=*/true, create_graph)[0]
                                  .view({n_points, b, c, h, w});
   Attribution out;
+  const auto normalised = [](const torch::Tensor& attribution) {
+    const torch::Tensor per_channel = attribution.abs().sum({2, 3});
+    return per_channel / (per_channel.sum(1, true) + 1e-12);
+  };
   if (method == XaiMethod::kSaliency) {
-    out.attribution = grad[0];
+    out.attribution = out.full_attribution = grad[0];
   } else {
     const auto [labels_seen, label_index, counts] = at::_unique2(labels, /*sorted=*/true, /*return_inverse=*/true);
     const torch::Tensor zeros = torch::zeros({labels_seen.size(0), c, h, w}, features.options()).requires_grad_(true);
@@ -48,14 +52,15 @@ Attribution attribute(const std::function<torch::Tensor(const torch::Tensor&)>& 
     const torch::Tensor grad0 = torch::autograd::grad({loss0}, {zeros})[0].index_select(0, label_index.flatten());
     torch::Tensor weights = torch::full({n_points}, 1.0 / (m - 1), features.options());
     weights[n_points - 1] = 0.5 / (m - 1);
-    const torch::Tensor factor =
+    const torch::Tensor path = (weights.view({n_points, 1, 1, 1, 1}) * grad).sum(0) + (0.5 / (m - 1)) * grad0;
+    out.full_attribution = features * path;
+    out.attribution =
         detach_from >= 0 && detach_from < c
-            ? torch::cat({features.narrow(1, 0, detach_from), features.narrow(1, detach_from, c - detach_from).detach()}, 1)
-            : features;
-    out.attribution = factor * ((weights.view({n_points, 1, 1, 1, 1}) * grad).sum(0) + (0.5 / (m - 1)) * grad0);
+            ? torch::cat({features.narrow(1, 0, detach_from), features.narrow(1, detach_from, c - detach_from).detach()}, 1) * path
+            : out.full_attribution;
   }
-  const torch::Tensor per_channel = out.attribution.abs().sum({2, 3});
-  out.importance = per_channel / (per_channel.sum(1, true) + 1e-12);
+  out.importance = normalised(out.attribution);
+  out.full_importance = out.full_attribution.is_same(out.attribution) ? out.importance : normalised(out.full_attribution);
   out.logits = logits.view({n_points, b, -1})[n_points - 1];
   out.correct = out.logits.argmax(1) == labels;
   return out;

@@ -21,6 +21,9 @@ XaiMethod parse_xai_method(const std::string& name);  // "ig" | "saliency"
 struct Attribution {
   torch::Tensor attribution;  // [B, C, H, W]
   torch::Tensor importance;   // [B, C], each row sums to 1
+  // The same values with no factor detached (with detach_from < 0, the same tensors): a loss that
+  // should reach the remote channels through f too.
+  torch::Tensor full_attribution, full_importance;
   torch::Tensor correct;      // [B] bool: the reference classifies the sample correctly
   torch::Tensor logits;       // [B, classes] the reference's logits at f
 };
@@ -29,7 +32,7 @@ struct Attribution {
 // must not mix the scaled copies) and its parameters need not require gradients. With
 // `detach_from` = k the factor f of channels k.. is detached in the product f * sum w_i g(a_i f):
 // their importance then reaches f only through the reference's gradient g, so a loss on it cannot
-// lower it by switching those channels off.
+// lower it by switching those channels off. full_attribution and full_importance keep f whole.
 Attribution attribute(const std::function<torch::Tensor(const torch::Tensor&)>& reference,
                       const torch::Tensor& features, const torch::Tensor& labels, XaiMethod method,
                       int ig_steps, bool create_graph, int64_t detach_from = -1);

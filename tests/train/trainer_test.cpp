@@ -200,6 +200,24 @@ TEST(Trainer, AnUnknownBorderModeIsAClearError) {
               HasSubstr("--augment-pad-mode must be zero or reflect, got 'edge'"));
 }
 
+TEST(Trainer, BenchTimesBothStepsAndEachRemoteDetachMode) {
+  if (!cifar_available()) GTEST_SKIP() << "CIFAR-10 archive not present";
+  testing::TempDir dir;
+  TrainConfig c = smoke(dir.path());
+  c.xai_every = 1;  // every AgileNN step takes the XAI losses
+  for (const std::string mode : {"full", "detach", "detach-skewness"}) {
+    c.xai_remote = mode;
+    const StepBenchReport r = bench_train_step(c, 2);
+    EXPECT_GT(r.agilenn_step_s, 0.0) << mode;
+    EXPECT_GT(r.plain_step_s, 0.0) << mode;
+    EXPECT_DOUBLE_EQ(r.ratio, r.agilenn_step_s / r.plain_step_s) << mode;
+    EXPECT_EQ(r.to_json().at("xai_every"), 1) << mode;
+  }
+  c.xai_remote = "half";
+  EXPECT_THAT(testing::error_message([&] { bench_train_step(c, 1); }),
+              HasSubstr("--xai-remote must be full, detach or detach-skewness, got 'half'"));
+}
+
 TEST(Trainer, ANonFiniteLossStopsTheStageWithAClearError) {
   if (!cifar_available()) GTEST_SKIP() << "CIFAR-10 archive not present";
   testing::TempDir dir;

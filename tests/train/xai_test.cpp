@@ -97,12 +97,20 @@ TEST(Xai, DetachedRemoteFactorKeepsValuesAndStopsThatGradient) {
   const Attribution detached = attribute(forward, f, y, XaiMethod::kIntegratedGradients, 2, true, 2);
   EXPECT_TRUE(torch::allclose(full.attribution, detached.attribution));
   const auto remote_grad = [&](const Attribution& a) {
-    return torch::autograd::grad({a.attribution.narrow(1, 2, 2).abs().sum()}, {f})[0];
+    return torch::autograd::grad({a.attribution.narrow(1, 2, 2).abs().sum()}, {f}, {}, /*retain_graph=*/true)[0];
   };
   const torch::Tensor difference = remote_grad(full) - remote_grad(detached);
   const torch::Tensor expected = full.attribution.detach().abs() / f.detach();
   EXPECT_TRUE(torch::allclose(difference.narrow(1, 2, 2), expected.narrow(1, 2, 2), 1e-9, 1e-12));
   EXPECT_EQ(difference.narrow(1, 0, 2).abs().max().item<double>(), 0.0);
+  // The detached attribution also carries the whole one (--xai-remote detach-skewness), with the
+  // full path: the same values and gradient as without detaching. Without detaching the two are one.
+  EXPECT_TRUE(torch::allclose(detached.full_importance, detached.importance));
+  const auto full_remote_grad = [&](const Attribution& a) {
+    return torch::autograd::grad({a.full_attribution.narrow(1, 2, 2).abs().sum()}, {f})[0];
+  };
+  EXPECT_TRUE(torch::allclose(full_remote_grad(detached), remote_grad(full), 1e-9, 1e-12));
+  EXPECT_TRUE(full.full_importance.is_same(full.importance));
 }
 
 // The XAI loss is differentiated through the gradient (second order): check that gradient with
